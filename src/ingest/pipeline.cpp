@@ -1,1 +1,168 @@
-// placeholder until the module lands
+#include <fmt/format.h>
+
+#include "dmarcq/archive.hpp"
+#include "dmarcq/hash.hpp"
+#include "dmarcq/ingest.hpp"
+#include "dmarcq/mime.hpp"
+#include "dmarcq/normalize.hpp"
+#include "dmarcq/xml.hpp"
+
+namespace dmarcq {
+
+namespace {
+
+// Parses every document of one payload. The first broken XML document fails
+// the payload: a rejected input stores nothing.
+Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& base,
+                               const std::string& chain_prefix, const Limits& limits,
+                               Extraction& out) {
+  for (const std::string& skipped : unpacked.skipped) out.notes.push_back(skipped);
+  for (const UnpackedDocument& document : unpacked.documents) {
+    const std::string where = document.name.empty() ? std::string() : document.name;
+    if (document.format == ContentFormat::json) {
+      out.notes.push_back(fmt::format("{}{}skipped: JSON document (an SMTP TLS report?), not a "
+                                      "DMARC aggregate report",
+                                      where, where.empty() ? "" : ": "));
+      continue;
+    }
+    auto parsed = parse_aggregate_report(document.bytes, limits);
+    if (!parsed) {
+      Error error = parsed.error();
+      if (!where.empty()) error.where = error.where.empty() ? where : where + ": " + error.where;
+      return error;
+    }
+    ParsedReport report{std::move(*parsed), base, document.bytes};
+    report.provenance.member = document.name;
+    report.provenance.container = chain_prefix + document.chain;
+    report.provenance.payload_sha256 = sha256_hex(document.bytes);
+    for (const std::string& note : report.report.diagnostics) out.notes.push_back(note);
+    normalize_report(report.report);
+    compute_alignment(report.report, PublicSuffixList::shared());
+    out.reports.push_back(std::move(report));
+  }
+  return true;
+}
+
+bool may_hold_report(ContentFormat format) {
+  return format == ContentFormat::xml || format == ContentFormat::gzip ||
+         format == ContentFormat::zip || format == ContentFormat::zlib;
+}
+
+Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string& input_name,
+                                       const Limits& limits) {
+  auto message = parse_mail(bytes, limits);
+  if (!message) return message.error();
+  Extraction extraction;
+  Provenance base;
+  base.file = input_name;
+  base.message_id = message->message_id;
+  base.mail_from = message->from;
+  base.mail_date = message->date;
+  base.mail_subject = message->subject;
+  std::vector<std::string> seen_types;
+  for (const MailPart& part : message->parts) {
+    // The raw embedded message is listed too; its leaves follow it.
+    if (part.content_type == "message/rfc822") continue;
+    const ContentFormat format = sniff_format(part.body);
+    if (!may_hold_report(format)) {
+      seen_types.push_back(part.content_type.empty() ? "untyped" : part.content_type);
+      continue;
+    }
+    auto unpacked = unpack(part.body, limits);
+    const std::string part_name = part.filename.empty() ? "part " + part.path : part.filename;
+    if (!unpacked) {
+      // A text part that merely starts with '<' (an HTML body) is not a broken report.
+      if (format == ContentFormat::xml && unpacked.error().kind == ErrorKind::not_a_report) {
+        seen_types.push_back(part.content_type);
+        continue;
+      }
+      Error error = unpacked.error();
+      error.where = error.where.empty() ? part_name : part_name + ": " + error.where;
+      return error;
+    }
+    Provenance provenance = base;
+    if (!part.filename.empty()) provenance.attachment_name = part.filename;
+    auto parsed = parse_documents(*unpacked, provenance, "eml>", limits, extraction);
+    if (!parsed) {
+      Error error = parsed.error();
+      error.where = error.where.empty() ? part_name : part_name + ": " + error.where;
+      return error;
+    }
+  }
+  if (extraction.reports.empty()) {
+    std::string types;
+    for (const auto& type : seen_types) types += (types.empty() ? "" : ", ") + type;
+    for (const auto& note : extraction.notes) types += (types.empty() ? "" : "; ") + note;
+    return make_error(ErrorKind::not_a_report,
+                      fmt::format("message carries no DMARC aggregate report{}",
+                                  types.empty() ? "" : " (parts: " + types + ")"));
+  }
+  return extraction;
+}
+
+}  // namespace
+
+Expected<Extraction> extract_reports(std::string_view bytes, const std::string& input_name,
+                                     const Limits& limits) {
+  const ContentFormat format = sniff_format(bytes);
+  if (format == ContentFormat::mail || format == ContentFormat::mbox)
+    return extract_from_mail(bytes, input_name, limits);
+  if (format == ContentFormat::json)
+    return make_error(ErrorKind::not_a_report,
+                      "JSON document (an SMTP TLS report?), not a DMARC aggregate report");
+  auto unpacked = unpack(bytes, limits);
+  if (!unpacked) return unpacked.error();
+  Extraction extraction;
+  Provenance base;
+  base.file = input_name;
+  auto parsed = parse_documents(*unpacked, base, "", limits, extraction);
+  if (!parsed) return parsed.error();
+  if (extraction.reports.empty()) {
+    std::string notes;
+    for (const auto& note : extraction.notes) notes += (notes.empty() ? "" : "; ") + note;
+    return make_error(ErrorKind::not_a_report,
+                      fmt::format("no DMARC aggregate report inside{}",
+                                  notes.empty() ? "" : " (" + notes + ")"));
+  }
+  return extraction;
+}
+
+InputOutcome ingest_input(Store& store, std::string_view bytes, const std::string& input_name,
+                          const Limits& limits) {
+  InputOutcome outcome;
+  auto extraction = extract_reports(bytes, input_name, limits);
+  if (!extraction) {
+    outcome.status = InputStatus::rejected;
+    outcome.error = extraction.error();
+    return outcome;
+  }
+  outcome.notes = std::move(extraction->notes);
+  std::vector<IncomingReport> incoming;
+  incoming.reserve(extraction->reports.size());
+  for (const ParsedReport& parsed : extraction->reports)
+    incoming.push_back(IncomingReport{&parsed.report, parsed.provenance, parsed.payload});
+  const std::vector<AddResult> results = store.add_reports(incoming);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    switch (results[i].outcome) {
+      case AddOutcome::stored:
+        ++outcome.reports_stored;
+        outcome.records_stored += static_cast<std::int64_t>(extraction->reports[i].report.records.size());
+        break;
+      case AddOutcome::duplicate:
+        ++outcome.duplicates;
+        break;
+      case AddOutcome::conflict:
+        ++outcome.conflicts;
+        outcome.notes.push_back(fmt::format(
+            "report {} from \"{}\" for {} reuses the id of a stored report with different "
+            "content: kept as a conflict (see `dmarcq conflicts`)",
+            extraction->reports[i].report.report_id, extraction->reports[i].report.org_name,
+            extraction->reports[i].report.policy.domain));
+        break;
+    }
+  }
+  outcome.status = outcome.reports_stored > 0 ? InputStatus::stored : InputStatus::duplicate;
+  return outcome;
+}
+
+}  // namespace dmarcq

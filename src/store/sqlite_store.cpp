@@ -1,1 +1,144 @@
-// placeholder
+#include "sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "schema_migrations.hpp"
+
+namespace dmarcq {
+
+int latest_schema_version() {
+  const auto& all = store::migrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options) {
+  return std::make_unique<store::SqliteStore>(options);
+}
+
+namespace store {
+
+namespace {
+
+// Creates the database file ourselves so that its mode is 0600 (0640): failure
+// reports hold personal data. SQLite gives -wal/-shm the same mode.
+void create_private_file(const std::string& path, bool group_readable) {
+  std::error_code ignored;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+  const mode_t mode = group_readable ? 0640 : 0600;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd >= 0) {
+    ::fchmod(fd, mode);  // umask may have narrowed it further; that is fine, widen never
+    ::close(fd);
+    return;
+  }
+  if (errno == EEXIST) return;
+  throw Failure(ErrorKind::temporary, fmt::format("cannot create database: {}", std::strerror(errno)),
+                path);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
+  if (options.read_only) {
+    if (!std::filesystem::exists(options.path))
+      throw Failure(ErrorKind::io,
+                    fmt::format("no database at {}; run `dmarcq ingest` first", options.path));
+    db_ = Database(options.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  } else {
+    create_private_file(options.path, options.group_readable);
+    db_ = Database(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+  }
+  sqlite3_busy_timeout(db_.get(), options.busy_timeout_ms);
+  db_.exec("PRAGMA foreign_keys = ON");
+  if (!options.read_only) {
+    // WAL: queries run while another process writes. NORMAL sync is durable
+    // across application crashes, which is what an MDA needs; the MTA keeps
+    // the message until we exit 0.
+    Statement journal = db_.prepare("PRAGMA journal_mode = WAL");
+    journal.step();
+    db_.exec("PRAGMA synchronous = NORMAL");
+  }
+  migrate();
+}
+
+int SqliteStore::schema_version() {
+  Statement statement = db_.prepare("PRAGMA user_version");
+  statement.step();
+  return static_cast<int>(statement.column_int(0));
+}
+
+void SqliteStore::migrate() {
+  int version = schema_version();
+  const int latest = latest_schema_version();
+  if (version > latest)
+    throw Failure(ErrorKind::database,
+                  fmt::format("database schema version {} is newer than this dmarcq supports ({}); "
+                              "upgrade dmarcq",
+                              version, latest),
+                  options_.path);
+  if (version == latest) return;
+  if (options_.read_only)
+    throw Failure(ErrorKind::database,
+                  fmt::format("database schema version {} is older than {}; run `dmarcq ingest` "
+                              "or `dmarcq db migrate` once to upgrade it",
+                              version, latest),
+                  options_.path);
+  WriteTransaction transaction(db_);
+  version = schema_version();  // another process may have migrated meanwhile
+  for (const Migration& migration : migrations()) {
+    if (migration.version <= version) continue;
+    db_.exec(migration.sql);
+    db_.exec(fmt::format("PRAGMA user_version = {}", migration.version));
+  }
+  transaction.commit();
+}
+
+StoreTotals SqliteStore::totals() {
+  StoreTotals totals;
+  Statement reports = db_.prepare(
+      "SELECT count(*), coalesce(sum(record_count), 0), coalesce(sum(message_count), 0) FROM reports");
+  reports.step();
+  totals.reports = reports.column_int(0);
+  totals.records = reports.column_int(1);
+  totals.messages = reports.column_int(2);
+  Statement conflicts = db_.prepare("SELECT count(*) FROM conflicts");
+  conflicts.step();
+  totals.conflicts = conflicts.column_int(0);
+  return totals;
+}
+
+std::vector<ConflictInfo> SqliteStore::conflicts() {
+  std::vector<ConflictInfo> result;
+  Statement statement = db_.prepare(
+      "SELECT c.id, c.report, r.org_name, r.report_id, r.domain, r.begin_ts, r.end_ts, "
+      "c.source_file, c.source_member, c.payload_sha256, c.detected_at "
+      "FROM conflicts c JOIN reports r ON r.id = c.report ORDER BY c.id");
+  while (statement.step()) {
+    ConflictInfo info;
+    info.id = statement.column_int(0);
+    info.existing_report_row = statement.column_int(1);
+    info.org_name = statement.column_text(2);
+    info.report_id = statement.column_text(3);
+    info.domain = statement.column_text(4);
+    info.begin = statement.column_int(5);
+    info.end = statement.column_int(6);
+    info.source_file = statement.column_text(7);
+    info.source_member = statement.column_text(8);
+    info.payload_sha256 = statement.column_text(9);
+    info.detected_at = statement.column_int(10);
+    result.push_back(std::move(info));
+  }
+  return result;
+}
+
+}  // namespace store
+}  // namespace dmarcq

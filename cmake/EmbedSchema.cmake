@@ -1,0 +1,17 @@
+# cmake -P script: writes OUT (a .cpp) holding every schema/NNN_*.sql file as
+# a raw string, in order, so the binary carries its own migrations.
+file(GLOB sql_files "${SCHEMA_DIR}/[0-9][0-9][0-9]_*.sql")
+list(SORT sql_files)
+set(body "// Generated from schema/*.sql by cmake/EmbedSchema.cmake. Do not edit.\n")
+string(APPEND body "#include \"schema_migrations.hpp\"\n\nnamespace dmarcq::store {\n\n")
+string(APPEND body "const std::vector<Migration>& migrations() {\n  static const std::vector<Migration> all = {\n")
+foreach(sql ${sql_files})
+  get_filename_component(name ${sql} NAME)
+  string(SUBSTRING ${name} 0 3 number)
+  math(EXPR version "${number}")
+  file(READ ${sql} text)
+  string(APPEND body "    {${version}, \"${name}\", R\"dmarcq_sql(${text})dmarcq_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return all;\n}\n\n}  // namespace dmarcq::store\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

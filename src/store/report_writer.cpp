@@ -1,0 +1,304 @@
+// The write path: one transaction per input, dedup, conflicts, inserts with
+// statements prepared once and reused.
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "dmarcq/hash.hpp"
+#include "sqlite_store.hpp"
+
+namespace dmarcq::store {
+
+namespace {
+
+std::int64_t now_epoch() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Binds an enumerated value as (canonical-or-'unknown', raw-when-unknown).
+template <typename E>
+void bind_enum(Statement& statement, int index, const Enumerated<E>& value) {
+  if (value.value == E::absent)
+    statement.bind_null(index);
+  else
+    statement.bind(index, to_string(value.value));
+  if (value.value == E::unknown)
+    statement.bind(index + 1, std::string_view(value.raw));
+  else
+    statement.bind_null(index + 1);
+}
+
+std::optional<std::string> join_lines(const std::vector<std::string>& lines) {
+  if (lines.empty()) return std::nullopt;
+  std::string joined;
+  for (const auto& line : lines) {
+    if (!joined.empty()) joined += '\n';
+    joined += line;
+  }
+  return joined;
+}
+
+// Appends a field with a length prefix so that no two different contents
+// serialise the same way.
+void append_field(std::string& out, std::string_view value) {
+  out += std::to_string(value.size());
+  out += ':';
+  out += value;
+}
+void append_field(std::string& out, const std::string& value) {
+  append_field(out, std::string_view(value));
+}
+void append_field(std::string& out, const std::optional<std::string>& value) {
+  if (value) append_field(out, std::string_view(*value));
+  else out += '-';
+}
+template <typename E>
+void append_field(std::string& out, const Enumerated<E>& value) {
+  append_field(out, value.text());
+}
+
+}  // namespace
+
+std::string content_fingerprint(const AggregateReport& report) {
+  std::string head;
+  append_field(head, report.email);
+  const PolicyPublished& p = report.policy;
+  append_field(head, p.adkim);
+  append_field(head, p.aspf);
+  append_field(head, p.p);
+  append_field(head, p.sp);
+  append_field(head, p.np);
+  append_field(head, p.pct ? std::optional<std::string>(std::to_string(*p.pct)) : std::nullopt);
+  append_field(head, p.fo);
+  append_field(head, p.testing);
+  append_field(head, p.discovery_method);
+
+  std::vector<std::string> records;
+  records.reserve(report.records.size());
+  for (const Record& r : report.records) {
+    std::string line;
+    append_field(line, r.source_ip);
+    append_field(line, std::to_string(r.count));
+    append_field(line, r.disposition);
+    append_field(line, r.policy_evaluated_dkim);
+    append_field(line, r.policy_evaluated_spf);
+    append_field(line, r.header_from);
+    append_field(line, r.envelope_from);
+    append_field(line, r.envelope_to);
+    for (const auto& reason : r.reasons) {
+      append_field(line, reason.type);
+      append_field(line, reason.comment);
+    }
+    line += '|';
+    for (const auto& dkim : r.dkim) {
+      append_field(line, dkim.domain);
+      append_field(line, dkim.selector);
+      append_field(line, dkim.result);
+    }
+    line += '|';
+    for (const auto& spf : r.spf) {
+      append_field(line, spf.domain);
+      append_field(line, spf.scope);
+      append_field(line, spf.result);
+    }
+    records.push_back(std::move(line));
+  }
+  // Receivers are free to order records as they like.
+  std::sort(records.begin(), records.end());
+  for (const auto& line : records) {
+    head += '\n';
+    head += line;
+  }
+  return sha256_hex(head);
+}
+
+struct SqliteStore::WriteStatements {
+  Statement find_payload, find_key, find_conflict, insert_report, insert_record, insert_dkim,
+      insert_spf, insert_reason, insert_conflict;
+};
+
+std::vector<AddResult> SqliteStore::add_reports(const std::vector<IncomingReport>& reports) {
+  if (!write_) {
+    auto statements = std::make_shared<WriteStatements>();
+    statements->find_payload = db_.prepare("SELECT id FROM reports WHERE payload_sha256 = ?1");
+    statements->find_key = db_.prepare(
+        "SELECT id, content_sha256 FROM reports "
+        "WHERE org_name = ?1 AND report_id = ?2 AND domain = ?3 AND begin_ts = ?4 AND end_ts = ?5");
+    statements->find_conflict = db_.prepare("SELECT 1 FROM conflicts WHERE payload_sha256 = ?1");
+    statements->insert_report = db_.prepare(
+        "INSERT INTO reports (org_name, email, extra_contact_info, report_id, begin_ts, end_ts, "
+        "domain, adkim, adkim_raw, aspf, aspf_raw, p, p_raw, sp, sp_raw, np, np_raw, pct, fo, "
+        "testing, testing_raw, discovery_method, discovery_method_raw, psd, t, xml_namespace, "
+        "version, generator, errors, record_count, message_count, payload_sha256, content_sha256, "
+        "source_file, source_member, container, message_id, mail_from, mail_date, mail_subject, "
+        "attachment_name, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
+        "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42)");
+    statements->insert_record = db_.prepare(
+        "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, "
+        "dkim_evaluated, dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, "
+        "envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_pass, class, "
+        "unaligned_dkim_domain, unaligned_spf_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+    statements->insert_dkim = db_.prepare(
+        "INSERT INTO dkim_results (record, seq, domain, selector, result, result_raw, "
+        "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    statements->insert_spf = db_.prepare(
+        "INSERT INTO spf_results (record, seq, domain, scope, scope_raw, result, result_raw, "
+        "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    statements->insert_reason = db_.prepare(
+        "INSERT INTO reasons (record, seq, type, type_raw, comment) VALUES (?1, ?2, ?3, ?4, ?5)");
+    statements->insert_conflict = db_.prepare(
+        "INSERT INTO conflicts (report, payload_sha256, source_file, source_member, record_count, "
+        "message_count, payload, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    write_ = std::move(statements);
+  }
+  std::vector<AddResult> results;
+  results.reserve(reports.size());
+  const std::int64_t now = now_epoch();
+  WriteTransaction transaction(db_);
+  for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, now));
+  transaction.commit();
+  return results;
+}
+
+namespace {
+std::int64_t message_count_of(const AggregateReport& report) {
+  std::int64_t total = 0;
+  for (const Record& record : report.records) total += record.count;
+  return total;
+}
+}  // namespace
+
+AddResult SqliteStore::add_one(const IncomingReport& incoming, std::int64_t now) {
+  const AggregateReport& report = *incoming.report;
+  const Provenance& provenance = incoming.provenance;
+  WriteStatements& w = *write_;
+
+  w.find_payload.bind(1, std::string_view(provenance.payload_sha256));
+  if (w.find_payload.step()) {
+    const std::int64_t existing = w.find_payload.column_int(0);
+    w.find_payload.reset();
+    return {AddOutcome::duplicate, existing};
+  }
+  w.find_payload.reset();
+
+  const std::string fingerprint = content_fingerprint(report);
+  w.find_key.bind(1, std::string_view(report.org_name))
+      .bind(2, std::string_view(report.report_id))
+      .bind(3, std::string_view(report.policy.domain))
+      .bind(4, report.begin)
+      .bind(5, report.end);
+  if (w.find_key.step()) {
+    const std::int64_t existing = w.find_key.column_int(0);
+    const std::string existing_fingerprint = w.find_key.column_text(1);
+    w.find_key.reset();
+    if (existing_fingerprint == fingerprint) return {AddOutcome::duplicate, existing};
+    w.find_conflict.bind(1, std::string_view(provenance.payload_sha256));
+    const bool known_conflict = w.find_conflict.step();
+    w.find_conflict.reset();
+    if (!known_conflict) {
+      w.insert_conflict.bind(1, existing)
+          .bind(2, std::string_view(provenance.payload_sha256))
+          .bind(3, std::string_view(provenance.file))
+          .bind(4, std::string_view(provenance.member))
+          .bind(5, static_cast<std::int64_t>(report.records.size()))
+          .bind(6, message_count_of(report))
+          .bind_blob(7, incoming.payload.data(), incoming.payload.size())
+          .bind(8, now);
+      w.insert_conflict.run();
+    }
+    return {AddOutcome::conflict, existing};
+  }
+  w.find_key.reset();
+
+  const std::int64_t row = insert_report(report, provenance, fingerprint, now);
+  insert_records(report, row);
+  return {AddOutcome::stored, row};
+}
+
+std::int64_t SqliteStore::insert_report(const AggregateReport& report, const Provenance& provenance,
+                                        const std::string& content_sha256, std::int64_t now) {
+  Statement& s = write_->insert_report;
+  const PolicyPublished& p = report.policy;
+  s.bind(1, std::string_view(report.org_name)).bind(2, report.email).bind(3, report.extra_contact_info);
+  s.bind(4, std::string_view(report.report_id)).bind(5, report.begin).bind(6, report.end);
+  s.bind(7, std::string_view(p.domain));
+  bind_enum(s, 8, p.adkim);
+  bind_enum(s, 10, p.aspf);
+  bind_enum(s, 12, p.p);
+  bind_enum(s, 14, p.sp);
+  bind_enum(s, 16, p.np);
+  if (p.pct) s.bind(18, *p.pct); else s.bind_null(18);
+  s.bind(19, p.fo);
+  bind_enum(s, 20, p.testing);
+  bind_enum(s, 22, p.discovery_method);
+  s.bind(24, p.psd).bind(25, p.t);
+  s.bind(26, std::string_view(report.xml_namespace)).bind(27, report.version).bind(28, report.generator);
+  s.bind(29, join_lines(report.errors));
+  s.bind(30, static_cast<std::int64_t>(report.records.size())).bind(31, message_count_of(report));
+  s.bind(32, std::string_view(provenance.payload_sha256)).bind(33, std::string_view(content_sha256));
+  s.bind(34, std::string_view(provenance.file)).bind(35, std::string_view(provenance.member));
+  s.bind(36, std::string_view(provenance.container));
+  s.bind(37, provenance.message_id).bind(38, provenance.mail_from).bind(39, provenance.mail_date);
+  s.bind(40, provenance.mail_subject).bind(41, provenance.attachment_name).bind(42, now);
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void SqliteStore::insert_records(const AggregateReport& report, std::int64_t report_row) {
+  WriteStatements& w = *write_;
+  for (const Record& r : report.records) {
+    Statement& s = w.insert_record;
+    s.bind(1, report_row).bind(2, std::string_view(r.source_ip));
+    if (r.source_ip_valid)
+      s.bind_blob(3, r.source_ip_key.data(), r.source_ip_key.size());
+    else
+      s.bind_null(3);
+    s.bind(4, r.count);
+    bind_enum(s, 5, r.disposition);
+    bind_enum(s, 7, r.policy_evaluated_dkim);
+    bind_enum(s, 9, r.policy_evaluated_spf);
+    s.bind(11, std::string_view(r.header_from)).bind(12, r.envelope_from).bind(13, r.envelope_to);
+    const AlignmentVerdict& v = r.verdict;
+    s.bind(14, std::int64_t{v.dkim_aligned}).bind(15, std::int64_t{v.spf_aligned});
+    s.bind(16, std::int64_t{v.dmarc_pass}).bind(17, to_string(v.traffic_class));
+    if (v.unaligned_dkim_pass_domain.empty()) s.bind_null(18);
+    else s.bind(18, std::string_view(v.unaligned_dkim_pass_domain));
+    if (v.unaligned_spf_pass_domain.empty()) s.bind_null(19);
+    else s.bind(19, std::string_view(v.unaligned_spf_pass_domain));
+    s.run();
+    const std::int64_t record_row = db_.last_insert_rowid();
+
+    std::int64_t seq = 0;
+    for (const auto& dkim : r.dkim) {
+      Statement& d = w.insert_dkim;
+      d.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(dkim.domain)).bind(4, dkim.selector);
+      bind_enum(d, 5, dkim.result);
+      d.bind(7, dkim.human_result);
+      d.run();
+    }
+    seq = 0;
+    for (const auto& spf : r.spf) {
+      Statement& f = w.insert_spf;
+      f.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(spf.domain));
+      bind_enum(f, 4, spf.scope);
+      bind_enum(f, 6, spf.result);
+      f.bind(8, spf.human_result);
+      f.run();
+    }
+    seq = 0;
+    for (const auto& reason : r.reasons) {
+      Statement& e = w.insert_reason;
+      e.bind(1, record_row).bind(2, seq++);
+      bind_enum(e, 3, reason.type);
+      e.bind(5, reason.comment);
+      e.run();
+    }
+  }
+}
+
+}  // namespace dmarcq::store

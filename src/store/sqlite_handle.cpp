@@ -1,0 +1,147 @@
+#include "sqlite_handle.hpp"
+
+#include <fmt/format.h>
+
+namespace dmarcq::store {
+
+void throw_sqlite(sqlite3* db, int code, std::string_view context) {
+  const int primary = code & 0xff;
+  const char* message = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  ErrorKind kind = ErrorKind::database;
+  switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      kind = ErrorKind::temporary;
+      break;
+    default:
+      break;
+  }
+  throw Failure(kind, fmt::format("{} ({})", message, sqlite3_errstr(code)), std::string(context));
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  statement_.reset(raw);
+  if (rc != SQLITE_OK) throw_sqlite(db, rc, "preparing SQL");
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(get(), index, value);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  const int rc = sqlite3_bind_text64(get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& text) {
+  return text ? bind(index, std::string_view(*text)) : bind_null(index);
+}
+
+Statement& Statement::bind_blob(int index, const void* data, std::size_t size) {
+  const int rc = sqlite3_bind_blob64(get(), index, data, size, SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  const int rc = sqlite3_bind_null(get(), index);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // Leave the statement reusable: a failed step must not poison the next use.
+  sqlite3_reset(get());
+  throw_sqlite(db_, rc, "executing SQL");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(get());
+  sqlite3_clear_bindings(get());
+}
+
+std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(get(), index); }
+
+std::string Statement::column_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(get(), index));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(get(), index)))
+              : std::string();
+}
+
+std::optional<std::string> Statement::column_optional_text(int index) const {
+  if (column_is_null(index)) return std::nullopt;
+  return column_text(index);
+}
+
+std::string_view Statement::column_blob(int index) const {
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(get(), index));
+  return data ? std::string_view(data, static_cast<std::size_t>(sqlite3_column_bytes(get(), index)))
+              : std::string_view();
+}
+
+bool Statement::column_is_null(int index) const {
+  return sqlite3_column_type(get(), index) == SQLITE_NULL;
+}
+
+int Statement::column_count() const { return sqlite3_column_count(get()); }
+
+std::string Statement::column_name(int index) const {
+  const char* name = sqlite3_column_name(get(), index);
+  return name ? name : "";
+}
+
+int Statement::column_type(int index) const { return sqlite3_column_type(get(), index); }
+
+Database::Database(const std::string& path, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  db_.reset(raw);
+  if (rc != SQLITE_OK) throw_sqlite(raw, rc, path);
+  sqlite3_extended_result_codes(raw, 1);
+}
+
+void Database::exec(std::string_view sql) {
+  const std::string text(sql);
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string detail = message ? message : "";
+    sqlite3_free(message);
+    throw_sqlite(db_.get(), rc, detail.empty() ? "executing SQL" : detail);
+  }
+}
+
+WriteTransaction::WriteTransaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+WriteTransaction::~WriteTransaction() {
+  if (open_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void WriteTransaction::commit() {
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace dmarcq::store

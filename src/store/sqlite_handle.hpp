@@ -1,0 +1,91 @@
+// Move-only RAII wrappers for sqlite3* and sqlite3_stmt*. Internal to the
+// store module: nothing outside src/store sees sqlite3.h.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dmarcq/error.hpp"
+
+namespace dmarcq::store {
+
+// Turns a SQLite result code into a Failure with the right ErrorKind:
+// busy/locked/full/I-O/read-only/cannot-open are temporary (an MTA retries),
+// the rest are permanent database errors.
+[[noreturn]] void throw_sqlite(sqlite3* db, int code, std::string_view context);
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql);
+
+  // Binding is 1-based, like SQLite.
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, const std::optional<std::string>& text);  // NULL when nullopt
+  Statement& bind_blob(int index, const void* data, std::size_t size);
+  Statement& bind_null(int index);
+
+  // Steps once: true when a row is available, false when done.
+  bool step();
+  // Steps to completion, expecting no rows.
+  void run();
+  void reset();
+
+  [[nodiscard]] std::int64_t column_int(int index) const;
+  [[nodiscard]] std::string column_text(int index) const;
+  [[nodiscard]] std::optional<std::string> column_optional_text(int index) const;
+  [[nodiscard]] std::string_view column_blob(int index) const;
+  [[nodiscard]] bool column_is_null(int index) const;
+  [[nodiscard]] int column_count() const;
+  [[nodiscard]] std::string column_name(int index) const;
+  [[nodiscard]] int column_type(int index) const;
+  [[nodiscard]] sqlite3_stmt* get() const { return statement_.get(); }
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
+  };
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3_stmt, Finalizer> statement_;
+};
+
+class Database {
+ public:
+  Database() = default;
+  Database(const std::string& path, int flags);
+
+  void exec(std::string_view sql);
+  [[nodiscard]] Statement prepare(std::string_view sql) const { return Statement(db_.get(), sql); }
+  [[nodiscard]] sqlite3* get() const { return db_.get(); }
+  [[nodiscard]] std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed.
+// IMMEDIATE so that the busy timeout applies to taking the write lock (a
+// deferred read-then-write transaction gets SQLITE_BUSY at once).
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(Database& db);
+  ~WriteTransaction();
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  void commit();
+
+ private:
+  Database& db_;
+  bool open_ = true;
+};
+
+}  // namespace dmarcq::store
