@@ -1,1 +1,78 @@
-int main() { return 0; }
+// dmarcq: ingest DMARC reports and tell a domain owner who sends mail in
+// their name. This file only wires the subcommands and maps errors to exit codes.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "dmarcq/text.hpp"
+#include "exit_codes.hpp"
+
+namespace dmarcq::cli {
+
+std::string resolve_db_path(const GlobalOptions& options) {
+  if (!options.db_path.empty()) return options.db_path;
+  if (const char* env = std::getenv("DMARCQ_DB"); env && *env) return env;
+  if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data)
+    return std::string(data) + "/dmarcq/dmarcq.db";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/share/dmarcq/dmarcq.db";
+  return "dmarcq.db";
+}
+
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"dmarcq: ingest DMARC aggregate reports and see who sends mail as your domain",
+               "dmarcq"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dmarcq 0.1.0");
+  GlobalOptions global;
+  app.add_option("--db", global.db_path,
+                 "Database file (default: $DMARCQ_DB, else $XDG_DATA_HOME/dmarcq/dmarcq.db)")
+      ->option_text("PATH");
+  app.add_option("--busy-timeout", global.busy_timeout_ms,
+                 "Milliseconds to wait for another writer before giving up (exit 75)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+
+  Runner runner;
+  register_ingest(app, global, runner);
+  register_export(app, global, runner);
+  register_conflicts(app, global, runner);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "dmarcq: %s\nRun `dmarcq --help` for usage.\n", e.what());
+    return exit_usage;
+  }
+  return runner ? runner() : exit_usage;
+}
+
+}  // namespace
+}  // namespace dmarcq::cli
+
+int main(int argc, char** argv) {
+  using namespace dmarcq;
+  try {
+    return cli::run(argc, argv);
+  } catch (const Failure& failure) {
+    std::fprintf(stderr, "dmarcq: error: %s\n", printable(failure.error().describe()).c_str());
+    return cli::exit_code_for(failure.error().kind);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "dmarcq: error: out of memory\n");
+    return cli::exit_temp_fail;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dmarcq: internal error: %s\n", printable(e.what()).c_str());
+    return cli::exit_software;
+  }
+}

@@ -43,6 +43,18 @@ Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& b
   return true;
 }
 
+// An uncompressed mail part that starts with '<' may just be an HTML body or
+// some other XML: only one that mentions a <feedback> element is a report
+// candidate (UTF-16 text is given the benefit of the doubt).
+bool mentions_feedback_element(std::string_view bytes) {
+  const std::string_view head = bytes.substr(0, 64 * 1024);
+  if (head.find('\0') != std::string_view::npos) return true;
+  for (std::size_t at = head.find("feedback"); at != std::string_view::npos;
+       at = head.find("feedback", at + 1))
+    if (at > 0 && (head[at - 1] == '<' || head[at - 1] == ':')) return true;
+  return false;
+}
+
 bool may_hold_report(ContentFormat format) {
   return format == ContentFormat::xml || format == ContentFormat::gzip ||
          format == ContentFormat::zip || format == ContentFormat::zlib;
@@ -64,18 +76,14 @@ Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string
     // The raw embedded message is listed too; its leaves follow it.
     if (part.content_type == "message/rfc822") continue;
     const ContentFormat format = sniff_format(part.body);
-    if (!may_hold_report(format)) {
+    if (!may_hold_report(format) ||
+        (format == ContentFormat::xml && !mentions_feedback_element(part.body))) {
       seen_types.push_back(part.content_type.empty() ? "untyped" : part.content_type);
       continue;
     }
     auto unpacked = unpack(part.body, limits);
     const std::string part_name = part.filename.empty() ? "part " + part.path : part.filename;
     if (!unpacked) {
-      // A text part that merely starts with '<' (an HTML body) is not a broken report.
-      if (format == ContentFormat::xml && unpacked.error().kind == ErrorKind::not_a_report) {
-        seen_types.push_back(part.content_type);
-        continue;
-      }
       Error error = unpacked.error();
       error.where = error.where.empty() ? part_name : part_name + ": " + error.where;
       return error;

@@ -1,0 +1,27 @@
+// Subcommands of the dmarcq CLI. Each registers itself on the CLI11 app and
+// runs through the library; no SQL and no third-party parsing here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace dmarcq::cli {
+
+struct GlobalOptions {
+  std::string db_path;  // --db
+  int busy_timeout_ms = 30'000;
+};
+
+// Resolves --db, $DMARCQ_DB, $XDG_DATA_HOME/dmarcq/dmarcq.db, ~/.local/share/dmarcq/dmarcq.db.
+std::string resolve_db_path(const GlobalOptions& options);
+
+// A registered subcommand sets `run` to the function main() calls after parsing.
+using Runner = std::function<int()>;
+
+void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run);
+void register_export(CLI::App& app, GlobalOptions& global, Runner& run);
+void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run);
+
+}  // namespace dmarcq::cli

@@ -1,0 +1,208 @@
+// Integration tests: the real dmarcq binary on samples/ and tests/data/hostile.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../support/process.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using dmarcq::test::CommandResult;
+using dmarcq::test::quote;
+using dmarcq::test::run_command;
+using dmarcq::test::TempDir;
+
+namespace {
+
+const std::string kSamples = DMARCQ_SAMPLES;
+const std::string kHostile = std::string(DMARCQ_TEST_DATA) + "/hostile";
+
+CommandResult dmarcq(const std::string& db, const std::string& arguments, const std::string& stdin_file = {}) {
+  return run_command(quote(DMARCQ_BINARY) + " --db " + quote(db) + " " + arguments, stdin_file);
+}
+
+json export_all(const std::string& db) {
+  const CommandResult exported = dmarcq(db, "export --format json");
+  REQUIRE(exported.exit_code == 0);
+  return json::parse(exported.out);
+}
+
+long long count_sum(const json& reports) {
+  long long total = 0;
+  for (const auto& report : reports)
+    for (const auto& record : report["records"]) total += record["count"].get<long long>();
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("samples/ ingest with the hand-computed ground truth", "[integration]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const CommandResult first = dmarcq(db, "ingest " + quote(kSamples));
+  INFO(first.out << first.err);
+  CHECK(first.exit_code == 0);
+  CHECK(first.out == "10 inputs: 10 reports stored (40 records), 0 duplicates, 0 conflicts, 0 rejected\n");
+  CHECK(first.err.empty());
+
+  const json reports = export_all(db);
+  REQUIRE(reports.size() == 10);
+  CHECK(count_sum(reports) == 9068);
+
+  // Messages per traffic class, from tools/make-samples.md (computed independently).
+  std::map<std::string, long long> by_class;
+  std::map<std::string, long long> by_domain;
+  for (const auto& report : reports)
+    for (const auto& record : report["records"]) {
+      by_class[record["class"].get<std::string>()] += record["count"].get<long long>();
+      by_domain[report["policy_published"]["domain"].get<std::string>()] += record["count"].get<long long>();
+    }
+  CHECK(by_class["aligned"] == 6400);
+  CHECK(by_class["dkim-only"] == 393);
+  CHECK(by_class["spf-only"] == 46);
+  CHECK(by_class["forwarded"] == 6);
+  CHECK(by_class["misaligned"] == 1501);
+  CHECK(by_class["impersonation"] == 722);
+  CHECK(by_domain["example.org"] == 5964);
+  CHECK(by_domain["example.net"] == 3104);
+
+  SECTION("a second run stores nothing and changes nothing") {
+    const CommandResult second = dmarcq(db, "ingest " + quote(kSamples));
+    CHECK(second.exit_code == 0);
+    CHECK(second.out == "10 inputs: 0 reports stored (0 records), 10 duplicates, 0 conflicts, 0 rejected\n");
+    CHECK(export_all(db) == reports);
+  }
+  SECTION("export filters by domain and time") {
+    const CommandResult org = dmarcq(db, "export --format json --domain EXAMPLE.NET");
+    CHECK(json::parse(org.out).size() == 4);
+    const CommandResult since = dmarcq(db, "export --format json --since 2026-03-15");
+    for (const auto& report : json::parse(since.out)) CHECK(report["end"].get<long long>() > 1773532800);
+    const CommandResult bad = dmarcq(db, "export --since yesterday-ish");
+    CHECK(bad.exit_code == 64);
+    CHECK(bad.err.find("--since") != std::string::npos);
+  }
+}
+
+TEST_CASE("the database is created private (0600)", "[integration]") {
+  TempDir dir;
+  const std::string db = dir.file("sub/dir/d.db");
+  REQUIRE(dmarcq(db, "ingest " + quote(kSamples + "/yahoo.com!example.net!1773532800!1773619199.xml")).exit_code == 0);
+  struct stat info {};
+  REQUIRE(::stat(db.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("hostile inputs are rejected with one clear line and store nothing", "[integration][hostile]") {
+  const char* rejected[] = {
+      "empty.xml", "whitespace-only.xml", "binary-junk.xml", "truncated.xml", "invalid-xml.xml",
+      "not-feedback-root.xml", "not-feedback-html.xml", "missing-report-id.xml",
+      "missing-date-range.xml", "missing-policy-domain.xml", "count-negative.xml",
+      "count-non-numeric.xml", "count-2pow63.xml", "end-before-begin.xml", "begin-before-1970.xml",
+      "corrupt.zip", "truncated.zip", "corrupt.xml.gz", "truncated.xml.gz", "gzip-of-text.xml.gz"};
+  for (const char* name : rejected) {
+    INFO("hostile file " << name);
+    TempDir dir;
+    const std::string db = dir.file("d.db");
+    const std::string path = kHostile + "/" + name;
+    const CommandResult result = dmarcq(db, "ingest " + quote(path));
+    INFO(result.err);
+    CHECK(result.exit_code == 65);
+    CHECK(result.err.rfind("dmarcq: rejected " + path + ": ", 0) == 0);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+    CHECK(result.out == "1 input: 0 reports stored (0 records), 0 duplicates, 0 conflicts, 1 rejected\n");
+    CHECK(export_all(db).empty());
+  }
+}
+
+TEST_CASE("hostile but valid reports are stored verbatim, nothing expanded or fetched", "[integration][hostile]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const CommandResult result = dmarcq(
+      db, "ingest " + quote(kHostile + "/billion-laughs.xml") + " " + quote(kHostile + "/xxe-file.xml") + " " +
+              quote(kHostile + "/invalid-source-ip.xml") + " " + quote(kHostile + "/sql-and-terminal-escapes.xml") +
+              " " + quote(kHostile + "/zip-slip.zip"));
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 0);
+  const json reports = export_all(db);
+  CHECK(reports.size() == 6);
+  const std::string everything = reports.dump();
+  CHECK(everything.find("root:") == std::string::npos);  // /etc/passwd never read
+  CHECK(everything.find("&lol9;") != std::string::npos);
+  CHECK(everything.find("DROP TABLE reports") != std::string::npos);
+  CHECK(everything.find("\\u001b[31m") != std::string::npos);  // stored verbatim, JSON-escaped
+  CHECK(!fs::exists(dir.file("../evil.xml")));
+  bool found_invalid_ip = false;
+  for (const auto& report : reports)
+    for (const auto& record : report["records"])
+      if (record["source_ip"] == "not-an-ip 999.1.2.3") found_invalid_ip = true;
+  CHECK(found_invalid_ip);
+}
+
+TEST_CASE("a bad file does not stop the good ones", "[integration]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const CommandResult result =
+      dmarcq(db, "ingest " + quote(kHostile + "/truncated.xml") + " " + quote(kSamples) + " " + quote(dir.file("missing.xml")));
+  CHECK(result.exit_code == 65);
+  CHECK(result.out == "11 inputs: 10 reports stored (40 records), 0 duplicates, 0 conflicts, 2 rejected\n");
+  CHECK(result.err.find("missing.xml: no such file or directory") != std::string::npos);
+  CHECK(export_all(db).size() == 10);
+}
+
+TEST_CASE("a report on stdin (MDA mode)", "[integration]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const std::string sample = kSamples + "/google.com!example.org!1768003200!1768089599.zip";
+  CHECK(dmarcq(db, "ingest", sample).exit_code == 0);
+  CHECK(dmarcq(db, "ingest", sample).exit_code == 0);  // duplicate: still success
+  CHECK(export_all(db).size() == 1);
+  const CommandResult bad = dmarcq(db, "ingest", kHostile + "/truncated.xml");
+  CHECK(bad.exit_code == 65);
+  CHECK(bad.err.rfind("dmarcq: rejected stdin: ", 0) == 0);
+}
+
+TEST_CASE("database problems are clear errors", "[integration]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  REQUIRE(dmarcq(db, "ingest " + quote(kSamples)).exit_code == 0);
+
+  SECTION("a newer schema version is refused") {
+    // PRAGMA user_version lives at byte 60 of the header, big-endian.
+    std::fstream file(db, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(60);
+    const char version[4] = {0, 0, 0x03, 0x15};  // 789
+    file.write(version, 4);
+    file.close();
+    const CommandResult result = dmarcq(db, "export");
+    CHECK(result.exit_code == 70);
+    CHECK(result.err.find("schema version 789 is newer") != std::string::npos);
+  }
+  SECTION("a truncated database") {
+    fs::resize_file(db, 1000);
+    fs::remove(db + "-wal");
+    fs::remove(db + "-shm");
+    const CommandResult result = dmarcq(db, "ingest " + quote(kSamples));
+    CHECK(result.exit_code != 0);
+    CHECK(result.exit_code < 128);  // no crash
+    CHECK(result.err.rfind("dmarcq: error: ", 0) == 0);
+  }
+  SECTION("no database yet") {
+    const CommandResult result = dmarcq(dir.file("none.db"), "export");
+    CHECK(result.exit_code == 66);
+    CHECK(result.err.find("run `dmarcq ingest` first") != std::string::npos);
+  }
+}
+
+TEST_CASE("command line usage", "[integration]") {
+  TempDir dir;
+  CHECK(dmarcq(dir.file("d.db"), "--help").exit_code == 0);
+  const CommandResult unknown = dmarcq(dir.file("d.db"), "frobnicate");
+  CHECK(unknown.exit_code == 64);
+  CHECK(dmarcq(dir.file("d.db"), "export --format xml").exit_code == 64);
+  CHECK(dmarcq(dir.file("d.db"), "").exit_code == 64);
+}
