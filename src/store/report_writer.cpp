@@ -200,7 +200,9 @@ AddResult SqliteStore::add_one(const IncomingReport& incoming, std::int64_t now)
     w.find_conflict.bind(1, std::string_view(provenance.payload_sha256));
     const bool known_conflict = w.find_conflict.step();
     w.find_conflict.reset();
-    if (!known_conflict) {
+    // A conflict seen before is nothing new: a re-run changes nothing.
+    if (known_conflict) return {AddOutcome::duplicate, existing};
+    {
       w.insert_conflict.bind(1, existing)
           .bind(2, std::string_view(provenance.payload_sha256))
           .bind(3, std::string_view(provenance.file))

@@ -1,0 +1,129 @@
+// The SQLite store: migrations, dedup, conflicts, round trip.
+#include <catch2/catch.hpp>
+
+#include "../support/process.hpp"
+#include "dmarcq/error.hpp"
+#include "dmarcq/store.hpp"
+
+using namespace dmarcq;
+
+namespace {
+
+AggregateReport make_report(const std::string& report_id, std::int64_t count) {
+  AggregateReport report;
+  report.org_name = "receiver.example";
+  report.email = "dmarc@receiver.example";
+  report.report_id = report_id;
+  report.begin = 1'768'003'200;
+  report.end = 1'768'089'599;
+  report.policy.domain = "example.org";
+  report.policy.p = parse_policy("reject");
+  report.policy.adkim = parse_alignment_mode("s");
+  report.policy.pct = 100;
+  Record record;
+  record.source_ip = "192.0.2.1";
+  record.source_ip_valid = true;
+  record.count = count;
+  record.disposition = parse_disposition("reject");
+  record.policy_evaluated_dkim = parse_dmarc_result("fail");
+  record.policy_evaluated_spf = parse_dmarc_result("weird-value");
+  record.header_from = "example.org";
+  record.envelope_from = "";
+  record.dkim.push_back({"evil.example.com", "s1", parse_dkim_result("pass"), std::nullopt});
+  record.spf.push_back({"evil.example.com", parse_spf_scope("mfrom"), parse_spf_result("pass"), std::nullopt});
+  record.reasons.push_back({parse_reason_type("local_policy"), "arc=fail"});
+  record.verdict.traffic_class = TrafficClass::misaligned;
+  record.verdict.unaligned_dkim_pass_domain = "evil.example.com";
+  report.records.push_back(record);
+  return report;
+}
+
+IncomingReport incoming(const AggregateReport& report, const std::string& sha) {
+  IncomingReport in;
+  in.report = &report;
+  in.provenance.file = "test.xml";
+  in.provenance.payload_sha256 = sha;
+  in.payload = "<feedback/>";
+  return in;
+}
+
+std::vector<StoredReport> all_reports(Store& store) {
+  std::vector<StoredReport> reports;
+  store.for_each_report({}, [&](const StoredReport& stored) { reports.push_back(stored); });
+  return reports;
+}
+
+}  // namespace
+
+TEST_CASE("a new database is migrated to the latest schema", "[store]") {
+  test::TempDir dir;
+  auto store = open_sqlite_store({dir.file("d.db")});
+  CHECK(store->schema_version() == latest_schema_version());
+  CHECK(latest_schema_version() >= 1);
+  // Reopening is a no-op.
+  store.reset();
+  CHECK(open_sqlite_store({dir.file("d.db")})->schema_version() == latest_schema_version());
+}
+
+TEST_CASE("reports round-trip through the store", "[store]") {
+  test::TempDir dir;
+  auto store = open_sqlite_store({dir.file("d.db")});
+  const AggregateReport report = make_report("r1", 5);
+  const auto results = store->add_reports({incoming(report, "sha-1")});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].outcome == AddOutcome::stored);
+  const auto stored = all_reports(*store);
+  REQUIRE(stored.size() == 1);
+  const AggregateReport& back = stored[0].report;
+  CHECK(back.org_name == report.org_name);
+  CHECK(back.policy == report.policy);
+  REQUIRE(back.records.size() == 1);
+  CHECK(back.records[0].dkim == report.records[0].dkim);
+  CHECK(back.records[0].spf == report.records[0].spf);
+  CHECK(back.records[0].reasons == report.records[0].reasons);
+  CHECK(back.records[0].policy_evaluated_spf.value == DmarcResult::unknown);
+  CHECK(back.records[0].policy_evaluated_spf.raw == "weird-value");
+  CHECK(back.records[0].envelope_from == std::optional<std::string>(""));
+  CHECK(back.records[0].envelope_to == std::nullopt);
+  CHECK(back.records[0].verdict.traffic_class == TrafficClass::misaligned);
+  CHECK(stored[0].provenance.payload_sha256 == "sha-1");
+}
+
+TEST_CASE("duplicates and conflicts", "[store]") {
+  test::TempDir dir;
+  auto store = open_sqlite_store({dir.file("d.db")});
+  const AggregateReport original = make_report("r1", 5);
+  REQUIRE(store->add_reports({incoming(original, "sha-1")})[0].outcome == AddOutcome::stored);
+
+  SECTION("the same payload again") {
+    CHECK(store->add_reports({incoming(original, "sha-1")})[0].outcome == AddOutcome::duplicate);
+  }
+  SECTION("the same report in another container (other payload bytes, same content)") {
+    CHECK(store->add_reports({incoming(original, "sha-2")})[0].outcome == AddOutcome::duplicate);
+  }
+  SECTION("the same key with different records is a conflict, kept once") {
+    const AggregateReport changed = make_report("r1", 6);
+    CHECK(store->add_reports({incoming(changed, "sha-3")})[0].outcome == AddOutcome::conflict);
+    CHECK(store->add_reports({incoming(changed, "sha-3")})[0].outcome == AddOutcome::duplicate);
+    CHECK(store->conflicts().size() == 1);
+    CHECK(store->totals().reports == 1);
+    CHECK(store->totals().messages == 5);
+  }
+  SECTION("a different report id is a new report") {
+    const AggregateReport other = make_report("r2", 5);
+    CHECK(store->add_reports({incoming(other, "sha-4")})[0].outcome == AddOutcome::stored);
+    CHECK(store->totals().reports == 2);
+  }
+}
+
+TEST_CASE("a read-only open of a missing database says what to do", "[store]") {
+  test::TempDir dir;
+  StoreOptions options{dir.file("missing.db")};
+  options.read_only = true;
+  try {
+    open_sqlite_store(options);
+    FAIL("expected a Failure");
+  } catch (const dmarcq::Failure& failure) {
+    CHECK(failure.error().message.find("run `dmarcq ingest` first") != std::string::npos);
+  }
+}
