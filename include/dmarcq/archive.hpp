@@ -24,27 +24,44 @@ enum class ContentFormat {
   unknown,
 };
 
+// The token used in decode chains: "xml", "gz", "zip", "zlib", "json", ...
 const char* to_string(ContentFormat format);
+// Checks, in order: empty/whitespace, gzip/zip/zlib magic, '<' (after an
+// optional UTF-8 BOM and whitespace), '{' / '[', UTF-16 XML, "From ", a
+// header field on line one; otherwise unknown. Looks only at the start
+// (after any leading whitespace).
 ContentFormat sniff_format(std::string_view bytes);
 
 // One document found inside a payload.
 struct UnpackedDocument {
-  std::string name;     // zip member name ("" for gzip/zlib/plain)
+  // Zip member name as stored ("" for gzip/zlib/plain, and for a member with
+  // an empty name); members of a nested zip are "outer.zip!/inner.xml". Only
+  // ever a label: names like "../x.xml" or "/etc/x" are never used as paths.
+  std::string name;
   std::string chain;    // decode chain, e.g. "zip>xml", "gz>gz>xml", "xml"
-  ContentFormat format; // xml or json (after unpacking)
+  ContentFormat format = ContentFormat::unknown;  // xml or json (after unpacking)
   std::string bytes;
 };
 
 struct UnpackResult {
   std::vector<UnpackedDocument> documents;
-  // Members skipped on purpose (directories, __MACOSX junk, non-XML), with why.
+  // Members skipped on purpose, as "name: why" (directories, __MACOSX and ._*
+  // junk, empty or non-XML members, nested archives without a report).
   std::vector<std::string> skipped;
 };
 
 // Unpacks `bytes` (plain XML, gzip, gzip-in-gzip, gzip with trailing junk,
 // zip with any number of members, raw zlib) into the XML/JSON documents it
-// holds. Nothing is ever written to disk. Errors: not_a_report (no document
-// inside, junk, empty), malformed (corrupt archive/stream), limit_exceeded.
+// holds, in archive order. Nothing is ever written to disk. Errors:
+// - not_a_report: empty, junk, mail, or an archive with no document inside
+//   (the message says what was seen / skipped);
+// - malformed: corrupt or truncated archive/stream (libarchive's or zlib's
+//   message; `where` names the member);
+// - limit_exceeded: all decompressed bytes of the call (every layer, every
+//   member) > max_decompressed_bytes; one container's output / its input >
+//   max_compression_ratio once that output is over 1 MiB; zip entries seen
+//   in the call > max_archive_members; archive layers > max_nesting.
+// Never throws for bad input; memory stays within about max_decompressed_bytes.
 Expected<UnpackResult> unpack(std::string_view bytes, const Limits& limits);
 
 }  // namespace dmarcq
