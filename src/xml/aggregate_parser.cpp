@@ -1,1 +1,337 @@
-// placeholder until the module lands
+// parse_aggregate_report: bytes -> UTF-8 (encoding.cpp) -> pugixml DOM ->
+// AggregateReport. The DOM is walked once, child by child, matching local
+// names; no XPath. Report-level fields live here, records in record_parser.cpp.
+#include "dmarcq/xml.hpp"
+
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "dmarcq/text.hpp"
+#include "encoding.hpp"
+#include "record_parser.hpp"
+#include "xml_access.hpp"
+
+namespace dmarcq {
+
+namespace {
+
+using namespace xml_detail;
+
+// Report periods outside [1970-01-01, 2100-01-01) are junk, not history.
+constexpr std::int64_t kLatestTimestamp = 4'102'444'800;  // 2100-01-01T00:00:00Z
+
+// pugixml's defaults (entity escapes, CDATA, EOL normalisation) plus doctype,
+// so that a DOCTYPE is seen and reported. pugixml never processes a DTD:
+// entities other than the five predefined stay literal text, nothing is
+// fetched, so billion-laughs and external entities are inert.
+constexpr unsigned kParseOptions = pugi::parse_default | pugi::parse_doctype;
+
+Error malformed(std::string message, std::string where) {
+  return make_error(ErrorKind::malformed, std::move(message), std::move(where));
+}
+
+// Depth-first walk without recursion, so 10,000 nested elements cost a loop,
+// not the stack. Depth 1 is the root element.
+std::optional<Error> check_depth(pugi::xml_node root, std::uint32_t max_depth) {
+  std::uint32_t depth = 1;
+  pugi::xml_node node = root;
+  while (true) {
+    if (pugi::xml_node child = first_child_element(node)) {
+      node = child;
+      if (++depth > max_depth) {
+        // The full path can be thousands of levels long: show its start.
+        std::string where;
+        std::vector<pugi::xml_node> ancestors;
+        for (pugi::xml_node n = node; n != root; n = n.parent()) ancestors.push_back(n);
+        ancestors.push_back(root);
+        for (std::size_t shown = 0; shown < 4 && shown < ancestors.size(); ++shown) {
+          if (shown) where += '/';
+          where += local_name(ancestors[ancestors.size() - 1 - shown]);
+        }
+        return make_error(ErrorKind::limit_exceeded,
+                          "XML elements nested deeper than " + std::to_string(max_depth) +
+                              " levels",
+                          where + "/...");
+      }
+      continue;
+    }
+    while (node != root && !next_sibling_element(node)) {
+      node = node.parent();
+      --depth;
+    }
+    if (node == root) return std::nullopt;
+    node = next_sibling_element(node);
+  }
+}
+
+// The namespace URI bound to the root element's prefix (or the default one).
+std::string root_namespace(pugi::xml_node root) {
+  const std::string_view name = root.name();
+  const std::size_t colon = name.rfind(':');
+  const std::string attribute =
+      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
+  return std::string(trim(root.attribute(attribute.c_str()).value()));
+}
+
+// Fills report-level fields; records are left to parse_record.
+class ReportParser {
+ public:
+  ReportParser(AggregateReport& report, const Limits& limits)
+      : report_(report), limits_(limits), diagnostics_(report.diagnostics) {}
+
+  std::optional<Error> run(pugi::xml_node root) {
+    enum : unsigned { kVersion, kMetadata, kPolicy };
+    std::uint32_t seen = 0;
+    std::uint64_t record_count = 0;
+    for (auto child = first_child_element(root); child; child = next_sibling_element(child)) {
+      const std::string_view name = local_name(child);
+      if (name == "record") {
+        ++record_count;
+      } else if (name == "version" && first_time(seen, kVersion)) {
+        report_.version = reader_.string(child);
+      } else if (name == "report_metadata" && first_time(seen, kMetadata)) {
+        read_metadata(child);
+      } else if (name == "policy_published" && first_time(seen, kPolicy)) {
+        read_policy(child);
+      }
+    }
+    if (record_count > limits_.max_records_per_report) {
+      return make_error(ErrorKind::limit_exceeded,
+                        "report has " + std::to_string(record_count) + " records, limit is " +
+                            std::to_string(limits_.max_records_per_report),
+                        "feedback/record");
+    }
+    if (auto error = check_required()) return error;
+
+    report_.records.reserve(record_count);
+    std::size_t index = 0;
+    for (auto child = first_child_element(root); child; child = next_sibling_element(child)) {
+      if (local_name(child) != "record") continue;
+      Record& record = report_.records.emplace_back();
+      if (auto error = parse_record(child, ++index, record, reader_, diagnostics_)) return error;
+    }
+    if (report_.records.empty()) diagnostics_.add("report has no records");
+    diagnostics_.finish();
+    return std::nullopt;
+  }
+
+ private:
+  void read_metadata(pugi::xml_node metadata) {
+    enum : unsigned { kOrgName, kReportId, kDateRange };
+    std::uint32_t seen = 0;
+    for (auto child = first_child_element(metadata); child; child = next_sibling_element(child)) {
+      const std::string_view name = local_name(child);
+      if (name == "org_name" && first_time(seen, kOrgName)) {
+        org_name_seen_ = true;
+        report_.org_name = reader_.string(child);
+      } else if (name == "email" && !report_.email) {
+        report_.email = reader_.string(child);
+      } else if (name == "extra_contact_info" && !report_.extra_contact_info) {
+        report_.extra_contact_info = reader_.string(child);
+      } else if (name == "report_id" && first_time(seen, kReportId)) {
+        report_.report_id = reader_.string(child);
+      } else if (name == "date_range" && first_time(seen, kDateRange)) {
+        date_range_seen_ = true;
+        for (auto date = first_child_element(child); date; date = next_sibling_element(date)) {
+          if (local_name(date) == "begin" && !begin_text_) begin_text_ = reader_.string(date);
+          if (local_name(date) == "end" && !end_text_) end_text_ = reader_.string(date);
+        }
+      } else if (name == "error") {
+        if (std::string error = reader_.string(child); !error.empty())
+          report_.errors.push_back(std::move(error));
+      } else if (name == "generator" && !report_.generator) {
+        report_.generator = reader_.string(child);
+      }
+    }
+  }
+
+  void read_policy(pugi::xml_node policy) {
+    PolicyPublished& out = report_.policy;
+    enum : unsigned { kDomain, kAdkim, kAspf, kP, kSp, kNp, kPct, kTesting, kDiscovery };
+    std::uint32_t seen = 0;
+    auto enum_field = [&](pugi::xml_node element, auto parse_fn, std::string_view name) {
+      return read_enum(reader_, element, parse_fn, diagnostics_,
+                       [&] { return "policy_published/" + std::string(name); });
+    };
+    for (auto child = first_child_element(policy); child; child = next_sibling_element(child)) {
+      const std::string_view name = local_name(child);
+      if (name == "domain" && first_time(seen, kDomain)) {
+        out.domain = reader_.string(child);
+      } else if (name == "adkim" && first_time(seen, kAdkim)) {
+        out.adkim = enum_field(child, parse_alignment_mode, name);
+      } else if (name == "aspf" && first_time(seen, kAspf)) {
+        out.aspf = enum_field(child, parse_alignment_mode, name);
+      } else if (name == "p" && first_time(seen, kP)) {
+        out.p = enum_field(child, parse_policy, name);
+      } else if (name == "sp" && first_time(seen, kSp)) {
+        out.sp = enum_field(child, parse_policy, name);
+      } else if (name == "np" && first_time(seen, kNp)) {
+        out.np = enum_field(child, parse_policy, name);
+      } else if (name == "pct" && first_time(seen, kPct)) {
+        out.pct = parse_pct(reader_.text(child));
+      } else if (name == "fo" && !out.fo) {
+        out.fo = reader_.string(child);
+      } else if (name == "testing" && first_time(seen, kTesting)) {
+        out.testing = enum_field(child, parse_testing, name);
+      } else if (name == "discovery_method" && first_time(seen, kDiscovery)) {
+        out.discovery_method = enum_field(child, parse_discovery_method, name);
+      } else if (name == "psd" && !out.psd) {
+        out.psd = reader_.string(child);
+      } else if (name == "t" && !out.t) {
+        out.t = reader_.string(child);
+      }
+    }
+  }
+
+  // pct is informational; a bad one is noted, not fatal.
+  std::optional<std::int64_t> parse_pct(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    const std::optional<std::int64_t> pct = parse_int64(text);
+    if (!pct) {
+      diagnostics_.add("policy_published/pct: not an integer \"" + printable(text) + "\"");
+    } else if (*pct < 0 || *pct > 100) {
+      diagnostics_.add("policy_published/pct: outside 0..100: " + std::to_string(*pct));
+    }
+    return pct;
+  }
+
+  std::optional<Error> check_required() {
+    if (report_.report_id.empty()) {
+      return malformed("report has no report_id", "feedback/report_metadata/report_id");
+    }
+    if (!org_name_seen_) diagnostics_.add("report_metadata/org_name: missing");
+    if (!date_range_seen_) {
+      return malformed("report has no date_range", "feedback/report_metadata/date_range");
+    }
+    auto begin = parse_timestamp(begin_text_, "begin");
+    if (!begin) return begin.error();
+    auto end = parse_timestamp(end_text_, "end");
+    if (!end) return end.error();
+    if (*end < *begin) {
+      return malformed("date_range end (" + std::to_string(*end) + ") is before begin (" +
+                           std::to_string(*begin) + ")",
+                       "feedback/report_metadata/date_range");
+    }
+    report_.begin = *begin;
+    report_.end = *end;
+    if (report_.policy.domain.empty()) {
+      return malformed("report has no policy_published domain", "feedback/policy_published/domain");
+    }
+    return std::nullopt;
+  }
+
+  static Expected<std::int64_t> parse_timestamp(const std::optional<std::string>& text,
+                                                std::string_view name) {
+    const std::string where = "feedback/report_metadata/date_range/" + std::string(name);
+    if (!text || text->empty()) return malformed("date_range has no " + std::string(name), where);
+    const std::optional<std::int64_t> value = parse_int64(*text);
+    if (!value) {
+      return malformed(std::string(name) + " is not an integer timestamp: \"" +
+                           printable(text->substr(0, 64)) + "\"",
+                       where);
+    }
+    if (*value < 0 || *value > kLatestTimestamp) {
+      return malformed(std::string(name) + " " + std::to_string(*value) +
+                           " is outside 1970-01-01..2100-01-01",
+                       where);
+    }
+    return *value;
+  }
+
+  AggregateReport& report_;
+  const Limits& limits_;
+  Diagnostics diagnostics_;
+  TextReader reader_;
+  bool org_name_seen_ = false;
+  bool date_range_seen_ = false;
+  std::optional<std::string> begin_text_;
+  std::optional<std::string> end_text_;
+};
+
+// Finds the single root element, rejecting text or a second element beside it.
+Expected<pugi::xml_node> find_root(const pugi::xml_document& document,
+                                   std::vector<std::string>& diagnostics) {
+  pugi::xml_node root;
+  for (pugi::xml_node node = document.first_child(); node; node = node.next_sibling()) {
+    switch (node.type()) {
+      case pugi::node_element:
+        if (root) {
+          return malformed("more than one root element (<" + printable(root.name()) + "> and <" +
+                               printable(node.name()) + ">)",
+                           std::string(local_name(node)));
+        }
+        root = node;
+        break;
+      case pugi::node_pcdata:
+      case pugi::node_cdata:
+        if (!trim(node.value()).empty()) return malformed("text outside the root element", "");
+        break;
+      case pugi::node_doctype:
+        diagnostics.push_back("DOCTYPE ignored: dmarcq does not process DTDs or entities");
+        break;
+      default:
+        break;  // comments, processing instructions
+    }
+  }
+  if (!root) return make_error(ErrorKind::not_a_report, "XML has no root element");
+  return root;
+}
+
+Expected<AggregateReport> parse_report(std::string_view xml, const Limits& limits) {
+  if (trim(xml).empty()) return make_error(ErrorKind::not_a_report, "input is empty");
+  AggregateReport report;
+  auto decoded = decode_to_utf8(xml, report.diagnostics);
+  if (!decoded) return decoded.error();
+  const std::string_view text = trim(decoded->utf8);
+  if (text.empty()) return make_error(ErrorKind::not_a_report, "input is empty");
+  if (text.front() != '<') {
+    return make_error(ErrorKind::not_a_report, "input is not XML (does not start with '<')");
+  }
+  // pugixml silently drops text after the root element; other XML parsers
+  // (and the corpus's expectations) treat it as not well-formed.
+  if (text.back() != '>') {
+    const std::size_t after_last_tag = decoded->utf8.rfind('>') + 1;  // npos + 1 == 0
+    return malformed("text after the root element",
+                     "byte " + std::to_string(source_offset(xml, *decoded, after_last_tag)));
+  }
+
+  // Parsed in place: the DOM points into decoded->utf8, which outlives it.
+  pugi::xml_document document;
+  const pugi::xml_parse_result result = document.load_buffer_inplace(
+      decoded->utf8.data(), decoded->utf8.size(), kParseOptions, pugi::encoding_utf8);
+  if (!result) {
+    const auto offset = source_offset(xml, *decoded, static_cast<std::size_t>(result.offset));
+    return malformed(std::string("invalid XML: ") + result.description(),
+                     "byte " + std::to_string(offset));
+  }
+  auto root = find_root(document, report.diagnostics);
+  if (!root) return root.error();
+  if (local_name(*root) != "feedback") {
+    return make_error(ErrorKind::not_a_report,
+                      "root element is <" + printable(root->name()) + ">, not <feedback>");
+  }
+  if (auto error = check_depth(*root, limits.max_xml_depth)) return *error;
+
+  report.xml_namespace = root_namespace(*root);
+  ReportParser parser(report, limits);
+  if (auto error = parser.run(*root)) return *error;
+  return report;
+}
+
+}  // namespace
+
+Expected<AggregateReport> parse_aggregate_report(std::string_view xml, const Limits& limits) {
+  try {
+    return parse_report(xml, limits);
+  } catch (const std::bad_alloc&) {
+    // Bad input must never unwind past us; memory exhaustion is a limit.
+    return make_error(ErrorKind::limit_exceeded, "out of memory while parsing the report");
+  }
+}
+
+}  // namespace dmarcq
