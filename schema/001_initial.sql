@@ -1,7 +1,8 @@
 -- dmarcq schema, version 1: aggregate reports.
 -- Enumerated columns hold the canonical lowercase value, 'unknown' for a value
 -- dmarcq does not recognise (the verbatim text is then in the *_raw column),
--- or NULL when the report did not say.
+-- or NULL when the report did not say. A *_raw column keeps the verbatim text
+-- of an unknown value or of an alias (SPF "hardfail" is stored as fail).
 
 CREATE TABLE reports (
   id                  INTEGER PRIMARY KEY,

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,25 +22,38 @@ namespace dmarcq {
 struct ParsedReport {
   AggregateReport report;
   Provenance provenance;
-  std::string payload;  // the XML bytes
+  std::string payload;             // the XML bytes
+  std::string_view raw_payload;    // as received (compressed); into the input or Extraction
+  std::string raw_payload_sha256;
 };
 
 struct Extraction {
   std::vector<ParsedReport> reports;
   std::vector<std::string> notes;  // skipped members / parts, lenient-parse diagnostics
+  std::optional<std::string> message_id;  // of the carrying email, if any
+  // Decoded attachments that raw_payload views point into (a deque: stable addresses).
+  std::deque<std::string> owned_payloads;
 };
 
 // Finds and parses every aggregate report in one input (a file's bytes or a
-// message on stdin). `input_name` is used in provenance and error messages.
-// Fails as a whole when any report in the input is broken, so that a rejected
-// input stores nothing.
+// message). `input_name` goes into provenance and error messages. Fails as a
+// whole when any report in the input is broken, so that a rejected input
+// stores nothing. Pure and thread-safe: batch imports run it in workers.
+// `bytes` must outlive the result (raw_payload may view into it).
 Expected<Extraction> extract_reports(std::string_view bytes, const std::string& input_name,
                                      const Limits& limits);
+
+struct IngestSettings {
+  Limits limits;
+  bool keep_raw = true;        // keep each payload as received (for `dmarcq reprocess`)
+  bool keep_rejected = false;  // keep rejected inputs whole in the `rejected` table
+};
 
 enum class InputStatus { stored, duplicate, rejected };
 
 struct InputOutcome {
   InputStatus status = InputStatus::stored;
+  bool kept = false;  // rejected, and kept in the `rejected` table
   std::int64_t reports_stored = 0;
   std::int64_t records_stored = 0;
   std::int64_t duplicates = 0;
@@ -47,9 +62,30 @@ struct InputOutcome {
   std::vector<std::string> notes;
 };
 
-// extract_reports + Store::add_reports in one transaction. Store failures
-// (busy, disk full, ...) propagate as Failure; bad input is an outcome.
+// Writes what extract_reports found (or the rejection) into an open batch.
+InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const std::string& input_name,
+                              Expected<Extraction>& extraction, const IngestSettings& settings);
+
+// extract_reports + store_extraction in one transaction of its own. Store
+// failures (busy, disk full, ...) propagate as Failure; bad input is an outcome.
 InputOutcome ingest_input(Store& store, std::string_view bytes, const std::string& input_name,
-                          const Limits& limits);
+                          const IngestSettings& settings);
+
+}  // namespace dmarcq
+
+namespace dmarcq {
+
+struct ReprocessTotals {
+  std::int64_t rejected_tried = 0, rejected_recovered = 0;
+  std::int64_t payloads_tried = 0, payloads_reparsed = 0, payloads_failed = 0;
+  std::int64_t reports_stored = 0;
+};
+
+// Re-parses everything kept: rejected inputs (those that now parse are stored
+// and leave the `rejected` table) and every raw payload (its reports are
+// replaced by a fresh parse), e.g. after an upgrade fixed a parser bug.
+// Each input is its own transaction; running it twice changes nothing.
+ReprocessTotals reprocess(Store& store, const IngestSettings& settings,
+                          const std::function<void(const std::string&)>& warn);
 
 }  // namespace dmarcq

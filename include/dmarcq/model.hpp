@@ -62,19 +62,22 @@ std::string_view to_string(TrafficClass v);
 template <typename E>
 struct Enumerated {
   E value = E::absent;
-  std::string raw;  // the receiver's text, verbatim, when value == unknown
+  // The receiver's text, verbatim, when it is not the canonical spelling in
+  // some case: always for unknown values, and for aliases ("hardfail" is
+  // read as fail). Empty otherwise.
+  std::string raw;
 
-  // Canonical name, or the verbatim text for unknown values.
+  // What the receiver said: the verbatim alias or unknown text, else the canonical name.
   [[nodiscard]] std::string_view text() const {
-    return value == E::unknown ? std::string_view(raw) : to_string(value);
+    return raw.empty() ? to_string(value) : std::string_view(raw);
   }
   [[nodiscard]] bool present() const { return value != E::absent; }
   friend bool operator==(const Enumerated&, const Enumerated&) = default;
 };
 
 // Case-insensitive, whitespace-trimmed parse. Known aliases are folded in
-// (SPF "hardfail" -> fail, "s"/"r" modes, "y"/"n" testing); anything else
-// becomes unknown with the trimmed text kept in raw. Empty -> absent.
+// (SPF "hardfail" -> fail, "strict" -> s) with the alias kept in raw; anything
+// else becomes unknown with the trimmed text kept in raw. Empty -> absent.
 Enumerated<AlignmentMode> parse_alignment_mode(std::string_view text);
 Enumerated<Policy> parse_policy(std::string_view text);
 Enumerated<Disposition> parse_disposition(std::string_view text);

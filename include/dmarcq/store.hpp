@@ -32,11 +32,40 @@ struct AddResult {
   std::int64_t report_row = 0;  // the stored report's row (the existing one for duplicate/conflict)
 };
 
-// One report of a file, with where it came from.
+// One report of an input, with where it came from. The views must outlive the call.
 struct IncomingReport {
   const AggregateReport* report = nullptr;
   Provenance provenance;
-  std::string_view payload;  // the XML bytes (kept for conflicts); must outlive the call
+  std::string_view payload;      // the XML bytes (kept for conflicts)
+  // The payload as received (zip / gzip / XML, before unpacking), kept for
+  // `dmarcq reprocess`; empty = not kept (--no-keep-raw).
+  std::string_view raw_payload;
+  std::string raw_payload_sha256;
+};
+
+// An input that carried no report, or a broken one: kept whole.
+struct RejectedInput {
+  std::string source;                     // path, Maildir file, "-" for stdin
+  std::optional<std::string> message_id;
+  std::string reason_kind;                // to_string(ErrorKind)
+  std::string reason;                     // the one-line error
+  std::string_view bytes;
+  std::string sha256;
+};
+
+struct RejectedInfo {
+  std::int64_t id = 0;
+  std::string source;
+  std::optional<std::string> message_id;
+  std::string reason_kind, reason;
+  std::int64_t size = 0, received_at = 0, last_tried_at = 0, tries = 0;
+};
+
+// A raw payload with the provenance of the reports that came from it.
+struct RawPayload {
+  std::int64_t id = 0;
+  std::string bytes;
+  Provenance provenance;  // of the first report stored from it
 };
 
 struct StoredReport {
@@ -68,14 +97,43 @@ struct StoreTotals {
   std::int64_t conflicts = 0;
 };
 
+// An open write transaction. Inputs added to it become visible together at
+// commit(); destroying it uncommitted rolls everything back. Batch imports
+// commit many inputs per transaction (insert speed); each add_* call is
+// atomic on its own (a savepoint), so one failing input never leaves half.
+class WriteBatch {
+ public:
+  virtual ~WriteBatch() = default;
+  virtual std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) = 0;
+  // Keeps (or, if the same bytes are kept already, re-dates) a rejected input.
+  virtual void keep_rejected(const RejectedInput& input) = 0;
+  virtual void forget_rejected(std::int64_t id) = 0;
+  // Replaces every report parsed from raw payload `id` by `reports` (reprocess).
+  virtual std::vector<AddResult> replace_reports_of_payload(std::int64_t id,
+                                                            const std::vector<IncomingReport>& reports) = 0;
+  virtual void commit() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Stores all reports of one input atomically (one transaction): either every
-  // report is stored / recognised as duplicate / kept as conflict, or nothing
-  // is written. Throws Failure (kind temporary for busy/full, database else).
-  virtual std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) = 0;
+  // Starts a write transaction (BEGIN IMMEDIATE: waits up to the busy timeout).
+  // Throws Failure (kind temporary for busy/full/I-O, database else).
+  virtual std::unique_ptr<WriteBatch> begin_batch() = 0;
+
+  // One input in its own transaction: every report is stored / recognised as
+  // duplicate / kept as conflict, or nothing is written.
+  std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) {
+    auto batch = begin_batch();
+    auto results = batch->add_reports(reports);
+    batch->commit();
+    return results;
+  }
+
+  virtual std::vector<RejectedInfo> rejected() = 0;
+  virtual void for_each_rejected(const std::function<void(const RejectedInfo&, std::string_view bytes)>& visit) = 0;
+  virtual void for_each_raw_payload(const std::function<void(const RawPayload&)>& visit) = 0;
 
   virtual void for_each_report(const ReportFilter& filter,
                                const std::function<void(const StoredReport&)>& visit) = 0;

@@ -23,5 +23,6 @@ using Runner = std::function<int()>;
 void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_export(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run);
+void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run);  // + reprocess
 
 }  // namespace dmarcq::cli

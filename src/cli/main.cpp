@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   register_ingest(app, global, runner);
   register_export(app, global, runner);
   register_conflicts(app, global, runner);
+  register_rejected(app, global, runner);
 
   try {
     app.parse(argc, argv);

@@ -12,17 +12,6 @@ namespace {
 template <typename E>
 using Spellings = std::initializer_list<std::pair<std::string_view, E>>;
 
-// Looks `text` up case-insensitively after trimming; the first spelling of
-// each value in the table is its canonical name.
-template <typename E>
-Enumerated<E> parse_enum(std::string_view text, Spellings<E> spellings) {
-  text = trim(text);
-  if (text.empty()) return {};
-  for (const auto& [spelling, value] : spellings)
-    if (iequals(text, spelling)) return {value, {}};
-  return {E::unknown, std::string(text)};
-}
-
 template <typename E>
 std::string_view name_of(E value, Spellings<E> spellings) {
   if (value == E::unknown) return "unknown";
@@ -30,6 +19,22 @@ std::string_view name_of(E value, Spellings<E> spellings) {
     if (v == value) return spelling;
   return "";
 }
+
+// Looks `text` up case-insensitively after trimming; the first spelling of
+// each value in the table is its canonical name.
+template <typename E>
+Enumerated<E> parse_enum(std::string_view text, Spellings<E> spellings) {
+  text = trim(text);
+  if (text.empty()) return {};
+  for (const auto& [spelling, value] : spellings) {
+    if (!iequals(text, spelling)) continue;
+    // An alias keeps the receiver's word; a canonical spelling in any case does not.
+    const bool canonical = iequals(spelling, name_of(value, spellings));
+    return {value, canonical ? std::string() : std::string(text)};
+  }
+  return {E::unknown, std::string(text)};
+}
+
 
 const Spellings<AlignmentMode> kAlignmentModes = {
     {"r", AlignmentMode::relaxed}, {"s", AlignmentMode::strict},

@@ -14,8 +14,9 @@ namespace {
 // Parses every document of one payload. The first broken XML document fails
 // the payload: a rejected input stores nothing.
 Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& base,
-                               const std::string& chain_prefix, const Limits& limits,
-                               Extraction& out) {
+                               const std::string& chain_prefix, std::string_view raw_payload,
+                               const Limits& limits, Extraction& out) {
+  const std::string raw_sha256 = sha256_hex(raw_payload);
   for (const std::string& skipped : unpacked.skipped) out.notes.push_back(skipped);
   for (const UnpackedDocument& document : unpacked.documents) {
     const std::string where = document.name.empty() ? std::string() : document.name;
@@ -31,7 +32,7 @@ Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& b
       if (!where.empty()) error.where = error.where.empty() ? where : where + ": " + error.where;
       return error;
     }
-    ParsedReport report{std::move(*parsed), base, document.bytes};
+    ParsedReport report{std::move(*parsed), base, document.bytes, raw_payload, raw_sha256};
     report.provenance.member = document.name;
     report.provenance.container = chain_prefix + document.chain;
     report.provenance.payload_sha256 = sha256_hex(document.bytes);
@@ -65,6 +66,7 @@ Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string
   auto message = parse_mail(bytes, limits);
   if (!message) return message.error();
   Extraction extraction;
+  extraction.message_id = message->message_id;
   Provenance base;
   base.file = input_name;
   base.message_id = message->message_id;
@@ -72,7 +74,7 @@ Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string
   base.mail_date = message->date;
   base.mail_subject = message->subject;
   std::vector<std::string> seen_types;
-  for (const MailPart& part : message->parts) {
+  for (MailPart& part : message->parts) {
     // The raw embedded message is listed too; its leaves follow it.
     if (part.content_type == "message/rfc822") continue;
     const ContentFormat format = sniff_format(part.body);
@@ -90,7 +92,8 @@ Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string
     }
     Provenance provenance = base;
     if (!part.filename.empty()) provenance.attachment_name = part.filename;
-    auto parsed = parse_documents(*unpacked, provenance, "eml>", limits, extraction);
+    const std::string& raw = extraction.owned_payloads.emplace_back(std::move(part.body));
+    auto parsed = parse_documents(*unpacked, provenance, "eml>", raw, limits, extraction);
     if (!parsed) {
       Error error = parsed.error();
       error.where = error.where.empty() ? part_name : part_name + ": " + error.where;
@@ -123,7 +126,7 @@ Expected<Extraction> extract_reports(std::string_view bytes, const std::string& 
   Extraction extraction;
   Provenance base;
   base.file = input_name;
-  auto parsed = parse_documents(*unpacked, base, "", limits, extraction);
+  auto parsed = parse_documents(*unpacked, base, "", bytes, limits, extraction);
   if (!parsed) return parsed.error();
   if (extraction.reports.empty()) {
     std::string notes;
@@ -135,26 +138,42 @@ Expected<Extraction> extract_reports(std::string_view bytes, const std::string& 
   return extraction;
 }
 
-InputOutcome ingest_input(Store& store, std::string_view bytes, const std::string& input_name,
-                          const Limits& limits) {
+InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const std::string& input_name,
+                              Expected<Extraction>& extraction, const IngestSettings& settings) {
   InputOutcome outcome;
-  auto extraction = extract_reports(bytes, input_name, limits);
   if (!extraction) {
     outcome.status = InputStatus::rejected;
     outcome.error = extraction.error();
+    if (settings.keep_rejected) {
+      RejectedInput rejected;
+      rejected.source = input_name;
+      rejected.reason_kind = to_string(outcome.error->kind);
+      rejected.reason = outcome.error->describe();
+      rejected.bytes = bytes;
+      rejected.sha256 = sha256_hex(bytes);
+      batch.keep_rejected(rejected);
+      outcome.kept = true;
+    }
     return outcome;
   }
   outcome.notes = std::move(extraction->notes);
   std::vector<IncomingReport> incoming;
   incoming.reserve(extraction->reports.size());
-  for (const ParsedReport& parsed : extraction->reports)
-    incoming.push_back(IncomingReport{&parsed.report, parsed.provenance, parsed.payload});
-  const std::vector<AddResult> results = store.add_reports(incoming);
+  for (const ParsedReport& parsed : extraction->reports) {
+    IncomingReport in{&parsed.report, parsed.provenance, parsed.payload, {}, {}};
+    if (settings.keep_raw) {
+      in.raw_payload = parsed.raw_payload;
+      in.raw_payload_sha256 = parsed.raw_payload_sha256;
+    }
+    incoming.push_back(std::move(in));
+  }
+  const std::vector<AddResult> results = batch.add_reports(incoming);
   for (std::size_t i = 0; i < results.size(); ++i) {
+    const AggregateReport& report = extraction->reports[i].report;
     switch (results[i].outcome) {
       case AddOutcome::stored:
         ++outcome.reports_stored;
-        outcome.records_stored += static_cast<std::int64_t>(extraction->reports[i].report.records.size());
+        outcome.records_stored += static_cast<std::int64_t>(report.records.size());
         break;
       case AddOutcome::duplicate:
         ++outcome.duplicates;
@@ -164,12 +183,20 @@ InputOutcome ingest_input(Store& store, std::string_view bytes, const std::strin
         outcome.notes.push_back(fmt::format(
             "report {} from \"{}\" for {} reuses the id of a stored report with different "
             "content: kept as a conflict (see `dmarcq conflicts`)",
-            extraction->reports[i].report.report_id, extraction->reports[i].report.org_name,
-            extraction->reports[i].report.policy.domain));
+            report.report_id, report.org_name, report.policy.domain));
         break;
     }
   }
   outcome.status = outcome.reports_stored > 0 ? InputStatus::stored : InputStatus::duplicate;
+  return outcome;
+}
+
+InputOutcome ingest_input(Store& store, std::string_view bytes, const std::string& input_name,
+                          const IngestSettings& settings) {
+  auto extraction = extract_reports(bytes, input_name, settings.limits);
+  auto batch = store.begin_batch();
+  InputOutcome outcome = store_extraction(*batch, bytes, input_name, extraction, settings);
+  batch->commit();
   return outcome;
 }
 

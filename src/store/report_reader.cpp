@@ -14,7 +14,9 @@ template <typename E>
 Enumerated<E> read_enum(const Statement& s, int index, Enumerated<E> (*parse)(std::string_view)) {
   if (s.column_is_null(index)) return {};
   if (s.column_text(index) == "unknown") return {E::unknown, s.column_text(index + 1)};
-  return parse(s.column_text(index));
+  Enumerated<E> value = parse(s.column_text(index));
+  value.raw = s.column_optional_text(index + 1).value_or("");
+  return value;
 }
 
 }  // namespace
@@ -171,6 +173,79 @@ void SqliteStore::for_each_report(const ReportFilter& filter,
     reasons.reset();
 
     visit(stored);
+  }
+}
+
+namespace {
+RejectedInfo read_rejected(const Statement& s) {
+  RejectedInfo info;
+  info.id = s.column_int(0);
+  info.source = s.column_text(1);
+  info.message_id = s.column_optional_text(2);
+  info.reason_kind = s.column_text(3);
+  info.reason = s.column_text(4);
+  info.size = s.column_int(5);
+  info.received_at = s.column_int(6);
+  info.last_tried_at = s.column_int(7);
+  info.tries = s.column_int(8);
+  return info;
+}
+constexpr const char* kRejectedColumns =
+    "id, source, message_id, reason_kind, reason, size, received_at, last_tried_at, tries";
+}  // namespace
+
+std::vector<RejectedInfo> SqliteStore::rejected() {
+  std::vector<RejectedInfo> result;
+  Statement s = db_.prepare(fmt::format("SELECT {} FROM rejected ORDER BY id", kRejectedColumns));
+  while (s.step()) result.push_back(read_rejected(s));
+  return result;
+}
+
+void SqliteStore::for_each_rejected(
+    const std::function<void(const RejectedInfo&, std::string_view)>& visit) {
+  // Collect ids first: the visitor writes (reprocess) while we iterate.
+  std::vector<std::int64_t> ids;
+  Statement list = db_.prepare("SELECT id FROM rejected ORDER BY id");
+  while (list.step()) ids.push_back(list.column_int(0));
+  Statement one = db_.prepare(fmt::format("SELECT {}, bytes FROM rejected WHERE id = ?1", kRejectedColumns));
+  for (std::int64_t id : ids) {
+    one.bind(1, id);
+    if (one.step()) {
+      const RejectedInfo info = read_rejected(one);
+      const std::string bytes(one.column_blob(9));
+      one.reset();
+      visit(info, bytes);
+    } else {
+      one.reset();
+    }
+  }
+}
+
+void SqliteStore::for_each_raw_payload(const std::function<void(const RawPayload&)>& visit) {
+  std::vector<std::int64_t> ids;
+  Statement list = db_.prepare("SELECT id FROM raw_payloads ORDER BY id");
+  while (list.step()) ids.push_back(list.column_int(0));
+  Statement one = db_.prepare(
+      "SELECT p.bytes, r.source_file, r.message_id, r.mail_from, r.mail_date, r.mail_subject, "
+      "r.attachment_name FROM raw_payloads p LEFT JOIN reports r ON r.raw_payload = p.id "
+      "WHERE p.id = ?1 ORDER BY r.id LIMIT 1");
+  for (std::int64_t id : ids) {
+    one.bind(1, id);
+    if (!one.step()) {
+      one.reset();
+      continue;
+    }
+    RawPayload payload;
+    payload.id = id;
+    payload.bytes = std::string(one.column_blob(0));
+    payload.provenance.file = one.column_text(1);
+    payload.provenance.message_id = one.column_optional_text(2);
+    payload.provenance.mail_from = one.column_optional_text(3);
+    payload.provenance.mail_date = one.column_optional_text(4);
+    payload.provenance.mail_subject = one.column_optional_text(5);
+    payload.provenance.attachment_name = one.column_optional_text(6);
+    one.reset();
+    visit(payload);
   }
 }
 

@@ -18,14 +18,14 @@ std::int64_t now_epoch() {
       .count();
 }
 
-// Binds an enumerated value as (canonical-or-'unknown', raw-when-unknown).
+// Binds an enumerated value as (canonical-or-'unknown', verbatim alias or unknown text).
 template <typename E>
 void bind_enum(Statement& statement, int index, const Enumerated<E>& value) {
   if (value.value == E::absent)
     statement.bind_null(index);
   else
     statement.bind(index, to_string(value.value));
-  if (value.value == E::unknown)
+  if (!value.raw.empty())
     statement.bind(index + 1, std::string_view(value.raw));
   else
     statement.bind_null(index + 1);
@@ -116,115 +116,208 @@ std::string content_fingerprint(const AggregateReport& report) {
 }
 
 struct SqliteStore::WriteStatements {
+  explicit WriteStatements(const Database& db);
   Statement find_payload, find_key, find_conflict, insert_report, insert_record, insert_dkim,
-      insert_spf, insert_reason, insert_conflict;
+      insert_spf, insert_reason, insert_conflict, find_raw, insert_raw, find_rejected,
+      insert_rejected, touch_rejected, delete_rejected, delete_reports_of_payload, savepoint,
+      release, rollback_to;
 };
 
-std::vector<AddResult> SqliteStore::add_reports(const std::vector<IncomingReport>& reports) {
-  if (!write_) {
-    auto statements = std::make_shared<WriteStatements>();
-    statements->find_payload = db_.prepare("SELECT id FROM reports WHERE payload_sha256 = ?1");
-    statements->find_key = db_.prepare(
-        "SELECT id, content_sha256 FROM reports "
-        "WHERE org_name = ?1 AND report_id = ?2 AND domain = ?3 AND begin_ts = ?4 AND end_ts = ?5");
-    statements->find_conflict = db_.prepare("SELECT 1 FROM conflicts WHERE payload_sha256 = ?1");
-    statements->insert_report = db_.prepare(
-        "INSERT INTO reports (org_name, email, extra_contact_info, report_id, begin_ts, end_ts, "
-        "domain, adkim, adkim_raw, aspf, aspf_raw, p, p_raw, sp, sp_raw, np, np_raw, pct, fo, "
-        "testing, testing_raw, discovery_method, discovery_method_raw, psd, t, xml_namespace, "
-        "version, generator, errors, record_count, message_count, payload_sha256, content_sha256, "
-        "source_file, source_member, container, message_id, mail_from, mail_date, mail_subject, "
-        "attachment_name, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
-        "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42)");
-    statements->insert_record = db_.prepare(
-        "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, "
-        "dkim_evaluated, dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, "
-        "envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_pass, class, "
-        "unaligned_dkim_domain, unaligned_spf_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
-    statements->insert_dkim = db_.prepare(
-        "INSERT INTO dkim_results (record, seq, domain, selector, result, result_raw, "
-        "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    statements->insert_spf = db_.prepare(
-        "INSERT INTO spf_results (record, seq, domain, scope, scope_raw, result, result_raw, "
-        "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    statements->insert_reason = db_.prepare(
-        "INSERT INTO reasons (record, seq, type, type_raw, comment) VALUES (?1, ?2, ?3, ?4, ?5)");
-    statements->insert_conflict = db_.prepare(
-        "INSERT INTO conflicts (report, payload_sha256, source_file, source_member, record_count, "
-        "message_count, payload, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    write_ = std::move(statements);
-  }
-  std::vector<AddResult> results;
-  results.reserve(reports.size());
-  const std::int64_t now = now_epoch();
-  WriteTransaction transaction(db_);
-  for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, now));
-  transaction.commit();
-  return results;
-}
+SqliteStore::WriteStatements::WriteStatements(const Database& db)
+    : find_payload(db.prepare("SELECT id FROM reports WHERE payload_sha256 = ?1")),
+      find_key(db.prepare(
+          "SELECT id, content_sha256 FROM reports "
+          "WHERE org_name = ?1 AND report_id = ?2 AND domain = ?3 AND begin_ts = ?4 AND end_ts = ?5")),
+      find_conflict(db.prepare("SELECT 1 FROM conflicts WHERE payload_sha256 = ?1")),
+      insert_report(db.prepare(
+          "INSERT INTO reports (org_name, email, extra_contact_info, report_id, begin_ts, end_ts, "
+          "domain, adkim, adkim_raw, aspf, aspf_raw, p, p_raw, sp, sp_raw, np, np_raw, pct, fo, "
+          "testing, testing_raw, discovery_method, discovery_method_raw, psd, t, xml_namespace, "
+          "version, generator, errors, record_count, message_count, payload_sha256, content_sha256, "
+          "source_file, source_member, container, message_id, mail_from, mail_date, mail_subject, "
+          "attachment_name, ingested_at, raw_payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+          "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+          "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)")),
+      insert_record(db.prepare(
+          "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, "
+          "dkim_evaluated, dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, "
+          "envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_pass, class, "
+          "unaligned_dkim_domain, unaligned_spf_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+          "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")),
+      insert_dkim(db.prepare(
+          "INSERT INTO dkim_results (record, seq, domain, selector, result, result_raw, "
+          "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
+      insert_spf(db.prepare(
+          "INSERT INTO spf_results (record, seq, domain, scope, scope_raw, result, result_raw, "
+          "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+      insert_reason(db.prepare(
+          "INSERT INTO reasons (record, seq, type, type_raw, comment) VALUES (?1, ?2, ?3, ?4, ?5)")),
+      insert_conflict(db.prepare(
+          "INSERT INTO conflicts (report, payload_sha256, source_file, source_member, "
+          "record_count, message_count, payload, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+      find_raw(db.prepare("SELECT id FROM raw_payloads WHERE sha256 = ?1")),
+      insert_raw(db.prepare("INSERT INTO raw_payloads (sha256, bytes, received_at) VALUES (?1, ?2, ?3)")),
+      find_rejected(db.prepare("SELECT id FROM rejected WHERE sha256 = ?1")),
+      insert_rejected(db.prepare(
+          "INSERT INTO rejected (sha256, source, message_id, reason_kind, reason, bytes, size, "
+          "received_at, last_tried_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)")),
+      touch_rejected(db.prepare(
+          "UPDATE rejected SET reason_kind = ?2, reason = ?3, last_tried_at = ?4, tries = tries + 1 "
+          "WHERE id = ?1")),
+      delete_rejected(db.prepare("DELETE FROM rejected WHERE id = ?1")),
+      delete_reports_of_payload(db.prepare("DELETE FROM reports WHERE raw_payload = ?1")),
+      savepoint(db.prepare("SAVEPOINT input")),
+      release(db.prepare("RELEASE input")),
+      rollback_to(db.prepare("ROLLBACK TO input")) {}
 
 namespace {
+
 std::int64_t message_count_of(const AggregateReport& report) {
   std::int64_t total = 0;
   for (const Record& record : report.records) total += record.count;
   return total;
 }
-}  // namespace
 
-AddResult SqliteStore::add_one(const IncomingReport& incoming, std::int64_t now) {
+class SqliteWriteBatch final : public WriteBatch {
+ public:
+  SqliteWriteBatch(Database& db, SqliteStore::WriteStatements& statements)
+      : db_(db), w_(statements), transaction_(db), now_(now_epoch()) {}
+
+  std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) override {
+    return in_savepoint([&] {
+      std::vector<AddResult> results;
+      results.reserve(reports.size());
+      for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, std::nullopt));
+      return results;
+    });
+  }
+
+  std::vector<AddResult> replace_reports_of_payload(std::int64_t id,
+                                                    const std::vector<IncomingReport>& reports) override {
+    return in_savepoint([&] {
+      w_.delete_reports_of_payload.bind(1, id).run();
+      std::vector<AddResult> results;
+      for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, id));
+      return results;
+    });
+  }
+
+  void keep_rejected(const RejectedInput& input) override {
+    w_.find_rejected.bind(1, std::string_view(input.sha256));
+    const bool known = w_.find_rejected.step();
+    const std::int64_t id = known ? w_.find_rejected.column_int(0) : 0;
+    w_.find_rejected.reset();
+    if (known) {
+      w_.touch_rejected.bind(1, id).bind(2, std::string_view(input.reason_kind))
+          .bind(3, std::string_view(input.reason)).bind(4, now_).run();
+      return;
+    }
+    w_.insert_rejected.bind(1, std::string_view(input.sha256)).bind(2, std::string_view(input.source))
+        .bind(3, input.message_id).bind(4, std::string_view(input.reason_kind))
+        .bind(5, std::string_view(input.reason)).bind_blob(6, input.bytes.data(), input.bytes.size())
+        .bind(7, static_cast<std::int64_t>(input.bytes.size())).bind(8, now_).run();
+  }
+
+  void forget_rejected(std::int64_t id) override { w_.delete_rejected.bind(1, id).run(); }
+
+  void commit() override { transaction_.commit(); }
+
+ private:
+  // Each input is atomic inside the batch transaction.
+  template <typename Work>
+  std::vector<AddResult> in_savepoint(Work&& work) {
+    w_.savepoint.run();
+    try {
+      auto result = work();
+      w_.release.run();
+      return result;
+    } catch (...) {
+      sqlite3_exec(db_.get(), "ROLLBACK TO input; RELEASE input", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  AddResult add_one(const IncomingReport& incoming, std::optional<std::int64_t> raw_payload);
+  std::int64_t raw_payload_row(const IncomingReport& incoming);
+  std::int64_t insert_report(const IncomingReport& incoming, const std::string& content_sha256,
+                             std::optional<std::int64_t> raw_payload);
+  void insert_records(const AggregateReport& report, std::int64_t report_row);
+
+  Database& db_;
+  SqliteStore::WriteStatements& w_;
+  WriteTransaction transaction_;
+  std::int64_t now_;
+};
+
+AddResult SqliteWriteBatch::add_one(const IncomingReport& incoming,
+                                    std::optional<std::int64_t> raw_payload) {
   const AggregateReport& report = *incoming.report;
   const Provenance& provenance = incoming.provenance;
-  WriteStatements& w = *write_;
 
-  w.find_payload.bind(1, std::string_view(provenance.payload_sha256));
-  if (w.find_payload.step()) {
-    const std::int64_t existing = w.find_payload.column_int(0);
-    w.find_payload.reset();
+  w_.find_payload.bind(1, std::string_view(provenance.payload_sha256));
+  if (w_.find_payload.step()) {
+    const std::int64_t existing = w_.find_payload.column_int(0);
+    w_.find_payload.reset();
     return {AddOutcome::duplicate, existing};
   }
-  w.find_payload.reset();
+  w_.find_payload.reset();
 
   const std::string fingerprint = content_fingerprint(report);
-  w.find_key.bind(1, std::string_view(report.org_name))
+  w_.find_key.bind(1, std::string_view(report.org_name))
       .bind(2, std::string_view(report.report_id))
       .bind(3, std::string_view(report.policy.domain))
       .bind(4, report.begin)
       .bind(5, report.end);
-  if (w.find_key.step()) {
-    const std::int64_t existing = w.find_key.column_int(0);
-    const std::string existing_fingerprint = w.find_key.column_text(1);
-    w.find_key.reset();
+  if (w_.find_key.step()) {
+    const std::int64_t existing = w_.find_key.column_int(0);
+    const std::string existing_fingerprint = w_.find_key.column_text(1);
+    w_.find_key.reset();
     if (existing_fingerprint == fingerprint) return {AddOutcome::duplicate, existing};
-    w.find_conflict.bind(1, std::string_view(provenance.payload_sha256));
-    const bool known_conflict = w.find_conflict.step();
-    w.find_conflict.reset();
+    w_.find_conflict.bind(1, std::string_view(provenance.payload_sha256));
+    const bool known_conflict = w_.find_conflict.step();
+    w_.find_conflict.reset();
     // A conflict seen before is nothing new: a re-run changes nothing.
     if (known_conflict) return {AddOutcome::duplicate, existing};
-    {
-      w.insert_conflict.bind(1, existing)
-          .bind(2, std::string_view(provenance.payload_sha256))
-          .bind(3, std::string_view(provenance.file))
-          .bind(4, std::string_view(provenance.member))
-          .bind(5, static_cast<std::int64_t>(report.records.size()))
-          .bind(6, message_count_of(report))
-          .bind_blob(7, incoming.payload.data(), incoming.payload.size())
-          .bind(8, now);
-      w.insert_conflict.run();
-    }
+    w_.insert_conflict.bind(1, existing)
+        .bind(2, std::string_view(provenance.payload_sha256))
+        .bind(3, std::string_view(provenance.file))
+        .bind(4, std::string_view(provenance.member))
+        .bind(5, static_cast<std::int64_t>(report.records.size()))
+        .bind(6, message_count_of(report))
+        .bind_blob(7, incoming.payload.data(), incoming.payload.size())
+        .bind(8, now_)
+        .run();
     return {AddOutcome::conflict, existing};
   }
-  w.find_key.reset();
+  w_.find_key.reset();
 
-  const std::int64_t row = insert_report(report, provenance, fingerprint, now);
+  if (!raw_payload && !incoming.raw_payload.empty()) raw_payload = raw_payload_row(incoming);
+  const std::int64_t row = insert_report(incoming, fingerprint, raw_payload);
   insert_records(report, row);
   return {AddOutcome::stored, row};
 }
 
-std::int64_t SqliteStore::insert_report(const AggregateReport& report, const Provenance& provenance,
-                                        const std::string& content_sha256, std::int64_t now) {
-  Statement& s = write_->insert_report;
+std::int64_t SqliteWriteBatch::raw_payload_row(const IncomingReport& incoming) {
+  w_.find_raw.bind(1, std::string_view(incoming.raw_payload_sha256));
+  if (w_.find_raw.step()) {
+    const std::int64_t id = w_.find_raw.column_int(0);
+    w_.find_raw.reset();
+    return id;
+  }
+  w_.find_raw.reset();
+  w_.insert_raw.bind(1, std::string_view(incoming.raw_payload_sha256))
+      .bind_blob(2, incoming.raw_payload.data(), incoming.raw_payload.size())
+      .bind(3, now_)
+      .run();
+  return db_.last_insert_rowid();
+}
+
+std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
+                                             const std::string& content_sha256,
+                                             std::optional<std::int64_t> raw_payload) {
+  const AggregateReport& report = *incoming.report;
+  const Provenance& provenance = incoming.provenance;
+  Statement& s = w_.insert_report;
   const PolicyPublished& p = report.policy;
   s.bind(1, std::string_view(report.org_name)).bind(2, report.email).bind(3, report.extra_contact_info);
   s.bind(4, std::string_view(report.report_id)).bind(5, report.begin).bind(6, report.end);
@@ -246,15 +339,15 @@ std::int64_t SqliteStore::insert_report(const AggregateReport& report, const Pro
   s.bind(34, std::string_view(provenance.file)).bind(35, std::string_view(provenance.member));
   s.bind(36, std::string_view(provenance.container));
   s.bind(37, provenance.message_id).bind(38, provenance.mail_from).bind(39, provenance.mail_date);
-  s.bind(40, provenance.mail_subject).bind(41, provenance.attachment_name).bind(42, now);
+  s.bind(40, provenance.mail_subject).bind(41, provenance.attachment_name).bind(42, now_);
+  if (raw_payload) s.bind(43, *raw_payload); else s.bind_null(43);
   s.run();
   return db_.last_insert_rowid();
 }
 
-void SqliteStore::insert_records(const AggregateReport& report, std::int64_t report_row) {
-  WriteStatements& w = *write_;
+void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_t report_row) {
   for (const Record& r : report.records) {
-    Statement& s = w.insert_record;
+    Statement& s = w_.insert_record;
     s.bind(1, report_row).bind(2, std::string_view(r.source_ip));
     if (r.source_ip_valid)
       s.bind_blob(3, r.source_ip_key.data(), r.source_ip_key.size());
@@ -277,7 +370,7 @@ void SqliteStore::insert_records(const AggregateReport& report, std::int64_t rep
 
     std::int64_t seq = 0;
     for (const auto& dkim : r.dkim) {
-      Statement& d = w.insert_dkim;
+      Statement& d = w_.insert_dkim;
       d.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(dkim.domain)).bind(4, dkim.selector);
       bind_enum(d, 5, dkim.result);
       d.bind(7, dkim.human_result);
@@ -285,7 +378,7 @@ void SqliteStore::insert_records(const AggregateReport& report, std::int64_t rep
     }
     seq = 0;
     for (const auto& spf : r.spf) {
-      Statement& f = w.insert_spf;
+      Statement& f = w_.insert_spf;
       f.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(spf.domain));
       bind_enum(f, 4, spf.scope);
       bind_enum(f, 6, spf.result);
@@ -294,13 +387,20 @@ void SqliteStore::insert_records(const AggregateReport& report, std::int64_t rep
     }
     seq = 0;
     for (const auto& reason : r.reasons) {
-      Statement& e = w.insert_reason;
+      Statement& e = w_.insert_reason;
       e.bind(1, record_row).bind(2, seq++);
       bind_enum(e, 3, reason.type);
       e.bind(5, reason.comment);
       e.run();
     }
   }
+}
+
+}  // namespace
+
+std::unique_ptr<WriteBatch> SqliteStore::begin_batch() {
+  if (!write_) write_ = std::make_shared<WriteStatements>(db_);
+  return std::make_unique<SqliteWriteBatch>(db_, *write_);
 }
 
 }  // namespace dmarcq::store

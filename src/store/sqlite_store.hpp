@@ -10,7 +10,10 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const StoreOptions& options);
 
-  std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) override;
+  std::unique_ptr<WriteBatch> begin_batch() override;
+  std::vector<RejectedInfo> rejected() override;
+  void for_each_rejected(const std::function<void(const RejectedInfo&, std::string_view)>& visit) override;
+  void for_each_raw_payload(const std::function<void(const RawPayload&)>& visit) override;
   void for_each_report(const ReportFilter& filter,
                        const std::function<void(const StoredReport&)>& visit) override;
   std::vector<ConflictInfo> conflicts() override;
@@ -19,15 +22,15 @@ class SqliteStore final : public Store {
 
  private:
   void migrate();
-  AddResult add_one(const IncomingReport& incoming, std::int64_t now);
-  std::int64_t insert_report(const AggregateReport& report, const Provenance& provenance,
-                             const std::string& content_sha256, std::int64_t now);
-  void insert_records(const AggregateReport& report, std::int64_t report_row);
 
   StoreOptions options_;
   Database db_;
-  // Prepared once, reused for every report (write path).
+ public:
+  // The write path's statements, prepared once per store and reused for
+  // every report (see report_writer.cpp).
   struct WriteStatements;
+
+ private:
   std::shared_ptr<WriteStatements> write_;
 };
 

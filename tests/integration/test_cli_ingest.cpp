@@ -22,12 +22,12 @@ namespace {
 const std::string kSamples = DMARCQ_SAMPLES;
 const std::string kHostile = std::string(DMARCQ_TEST_DATA) + "/hostile";
 
-CommandResult dmarcq(const std::string& db, const std::string& arguments, const std::string& stdin_file = {}) {
+CommandResult run_dmarcq(const std::string& db, const std::string& arguments, const std::string& stdin_file = {}) {
   return run_command(quote(DMARCQ_BINARY) + " --db " + quote(db) + " " + arguments, stdin_file);
 }
 
 json export_all(const std::string& db) {
-  const CommandResult exported = dmarcq(db, "export --format json");
+  const CommandResult exported = run_dmarcq(db, "export --format json");
   REQUIRE(exported.exit_code == 0);
   return json::parse(exported.out);
 }
@@ -44,7 +44,7 @@ long long count_sum(const json& reports) {
 TEST_CASE("samples/ ingest with the hand-computed ground truth", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("d.db");
-  const CommandResult first = dmarcq(db, "ingest " + quote(kSamples));
+  const CommandResult first = run_dmarcq(db, "ingest " + quote(kSamples));
   INFO(first.out << first.err);
   CHECK(first.exit_code == 0);
   CHECK(first.out == "10 inputs: 10 reports stored (40 records), 0 duplicates, 0 conflicts, 0 rejected\n");
@@ -72,17 +72,17 @@ TEST_CASE("samples/ ingest with the hand-computed ground truth", "[integration]"
   CHECK(by_domain["example.net"] == 3104);
 
   SECTION("a second run stores nothing and changes nothing") {
-    const CommandResult second = dmarcq(db, "ingest " + quote(kSamples));
+    const CommandResult second = run_dmarcq(db, "ingest " + quote(kSamples));
     CHECK(second.exit_code == 0);
     CHECK(second.out == "10 inputs: 0 reports stored (0 records), 10 duplicates, 0 conflicts, 0 rejected\n");
     CHECK(export_all(db) == reports);
   }
   SECTION("export filters by domain and time") {
-    const CommandResult org = dmarcq(db, "export --format json --domain EXAMPLE.NET");
+    const CommandResult org = run_dmarcq(db, "export --format json --domain EXAMPLE.NET");
     CHECK(json::parse(org.out).size() == 4);
-    const CommandResult since = dmarcq(db, "export --format json --since 2026-03-15");
+    const CommandResult since = run_dmarcq(db, "export --format json --since 2026-03-15");
     for (const auto& report : json::parse(since.out)) CHECK(report["end"].get<long long>() > 1773532800);
-    const CommandResult bad = dmarcq(db, "export --since yesterday-ish");
+    const CommandResult bad = run_dmarcq(db, "export --since yesterday-ish");
     CHECK(bad.exit_code == 64);
     CHECK(bad.err.find("--since") != std::string::npos);
   }
@@ -91,7 +91,7 @@ TEST_CASE("samples/ ingest with the hand-computed ground truth", "[integration]"
 TEST_CASE("the database is created private (0600)", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("sub/dir/d.db");
-  REQUIRE(dmarcq(db, "ingest " + quote(kSamples + "/yahoo.com!example.net!1773532800!1773619199.xml")).exit_code == 0);
+  REQUIRE(run_dmarcq(db, "ingest " + quote(kSamples + "/yahoo.com!example.net!1773532800!1773619199.xml")).exit_code == 0);
   struct stat info {};
   REQUIRE(::stat(db.c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
@@ -109,7 +109,7 @@ TEST_CASE("hostile inputs are rejected with one clear line and store nothing", "
     TempDir dir;
     const std::string db = dir.file("d.db");
     const std::string path = kHostile + "/" + name;
-    const CommandResult result = dmarcq(db, "ingest " + quote(path));
+    const CommandResult result = run_dmarcq(db, "ingest " + quote(path));
     INFO(result.err);
     CHECK(result.exit_code == 65);
     CHECK(result.err.rfind("dmarcq: rejected " + path + ": ", 0) == 0);
@@ -122,7 +122,7 @@ TEST_CASE("hostile inputs are rejected with one clear line and store nothing", "
 TEST_CASE("hostile but valid reports are stored verbatim, nothing expanded or fetched", "[integration][hostile]") {
   TempDir dir;
   const std::string db = dir.file("d.db");
-  const CommandResult result = dmarcq(
+  const CommandResult result = run_dmarcq(
       db, "ingest " + quote(kHostile + "/billion-laughs.xml") + " " + quote(kHostile + "/xxe-file.xml") + " " +
               quote(kHostile + "/invalid-source-ip.xml") + " " + quote(kHostile + "/sql-and-terminal-escapes.xml") +
               " " + quote(kHostile + "/zip-slip.zip"));
@@ -147,9 +147,9 @@ TEST_CASE("a bad file does not stop the good ones", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("d.db");
   const CommandResult result =
-      dmarcq(db, "ingest " + quote(kHostile + "/truncated.xml") + " " + quote(kSamples) + " " + quote(dir.file("missing.xml")));
+      run_dmarcq(db, "ingest " + quote(kHostile + "/truncated.xml") + " " + quote(kSamples) + " " + quote(dir.file("missing.xml")));
   CHECK(result.exit_code == 65);
-  CHECK(result.out == "11 inputs: 10 reports stored (40 records), 0 duplicates, 0 conflicts, 2 rejected\n");
+  CHECK(result.out == "12 inputs: 10 reports stored (40 records), 0 duplicates, 0 conflicts, 2 rejected\n");
   CHECK(result.err.find("missing.xml: no such file or directory") != std::string::npos);
   CHECK(export_all(db).size() == 10);
 }
@@ -158,18 +158,29 @@ TEST_CASE("a report on stdin (MDA mode)", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("d.db");
   const std::string sample = kSamples + "/google.com!example.org!1768003200!1768089599.zip";
-  CHECK(dmarcq(db, "ingest", sample).exit_code == 0);
-  CHECK(dmarcq(db, "ingest", sample).exit_code == 0);  // duplicate: still success
+  CHECK(run_dmarcq(db, "ingest", sample).exit_code == 0);
+  CHECK(run_dmarcq(db, "ingest", sample).exit_code == 0);  // duplicate: still success
   CHECK(export_all(db).size() == 1);
-  const CommandResult bad = dmarcq(db, "ingest", kHostile + "/truncated.xml");
-  CHECK(bad.exit_code == 65);
+  // A broken report is kept whole and the MTA gets success (no bounce to the reporter) ...
+  const CommandResult bad = run_dmarcq(db, "ingest", kHostile + "/truncated.xml");
+  CHECK(bad.exit_code == 0);
   CHECK(bad.err.rfind("dmarcq: rejected stdin: ", 0) == 0);
+  CHECK(bad.err.find("(kept; see `dmarcq rejected`)") != std::string::npos);
+  const CommandResult listed = run_dmarcq(db, "rejected");
+  CHECK(listed.out.find("#1 ") == 0);
+  CHECK(listed.out.find("invalid XML") != std::string::npos);
+  // ... byte for byte.
+  const CommandResult raw = run_dmarcq(db, "rejected --raw 1");
+  CHECK(raw.out == dmarcq::test::read_text_file(kHostile + "/truncated.xml"));
+  // ... once, however often it is delivered; --strict reports it as a data error.
+  CHECK(run_dmarcq(db, "ingest --strict", kHostile + "/truncated.xml").exit_code == 65);
+  CHECK(run_dmarcq(db, "rejected").out.find("#2 ") == std::string::npos);
 }
 
 TEST_CASE("database problems are clear errors", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("d.db");
-  REQUIRE(dmarcq(db, "ingest " + quote(kSamples)).exit_code == 0);
+  REQUIRE(run_dmarcq(db, "ingest " + quote(kSamples)).exit_code == 0);
 
   SECTION("a newer schema version is refused") {
     // PRAGMA user_version lives at byte 60 of the header, big-endian.
@@ -178,7 +189,7 @@ TEST_CASE("database problems are clear errors", "[integration]") {
     const char version[4] = {0, 0, 0x03, 0x15};  // 789
     file.write(version, 4);
     file.close();
-    const CommandResult result = dmarcq(db, "export");
+    const CommandResult result = run_dmarcq(db, "export");
     CHECK(result.exit_code == 70);
     CHECK(result.err.find("schema version 789 is newer") != std::string::npos);
   }
@@ -186,13 +197,13 @@ TEST_CASE("database problems are clear errors", "[integration]") {
     fs::resize_file(db, 1000);
     fs::remove(db + "-wal");
     fs::remove(db + "-shm");
-    const CommandResult result = dmarcq(db, "ingest " + quote(kSamples));
+    const CommandResult result = run_dmarcq(db, "ingest " + quote(kSamples));
     CHECK(result.exit_code != 0);
     CHECK(result.exit_code < 128);  // no crash
     CHECK(result.err.rfind("dmarcq: error: ", 0) == 0);
   }
   SECTION("no database yet") {
-    const CommandResult result = dmarcq(dir.file("none.db"), "export");
+    const CommandResult result = run_dmarcq(dir.file("none.db"), "export");
     CHECK(result.exit_code == 66);
     CHECK(result.err.find("run `dmarcq ingest` first") != std::string::npos);
   }
@@ -200,9 +211,9 @@ TEST_CASE("database problems are clear errors", "[integration]") {
 
 TEST_CASE("command line usage", "[integration]") {
   TempDir dir;
-  CHECK(dmarcq(dir.file("d.db"), "--help").exit_code == 0);
-  const CommandResult unknown = dmarcq(dir.file("d.db"), "frobnicate");
+  CHECK(run_dmarcq(dir.file("d.db"), "--help").exit_code == 0);
+  const CommandResult unknown = run_dmarcq(dir.file("d.db"), "frobnicate");
   CHECK(unknown.exit_code == 64);
-  CHECK(dmarcq(dir.file("d.db"), "export --format xml").exit_code == 64);
-  CHECK(dmarcq(dir.file("d.db"), "").exit_code == 64);
+  CHECK(run_dmarcq(dir.file("d.db"), "export --format xml").exit_code == 64);
+  CHECK(run_dmarcq(dir.file("d.db"), "").exit_code == 64);
 }
