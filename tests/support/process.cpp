@@ -31,7 +31,8 @@ CommandResult run_command(const std::string& command, const std::string& stdin_f
   TempDir scratch;
   const std::string out_file = scratch.file("out");
   const std::string err_file = scratch.file("err");
-  std::string full = command + " >" + quote(out_file) + " 2>" + quote(err_file);
+  // A subshell, so that redirections cover a whole pipeline or script.
+  std::string full = "( " + command + "\n) >" + quote(out_file) + " 2>" + quote(err_file);
   full += stdin_file.empty() ? " </dev/null" : " <" + quote(stdin_file);
   const int status = std::system(full.c_str());
   CommandResult result;

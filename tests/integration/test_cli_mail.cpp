@@ -1,0 +1,285 @@
+// Integration tests for mail ingestion: Maildir batches (moves, flags,
+// re-runs, --failed-to, --move-to), mbox files, MDA mode's exit-code contract
+// and concurrent deliveries. Emails come from tools/gen-reports (seeded) and
+// tests/data/mail.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../support/process.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using dmarcq::test::CommandResult;
+using dmarcq::test::quote;
+using dmarcq::test::read_text_file;
+using dmarcq::test::run_command;
+using dmarcq::test::TempDir;
+
+namespace {
+
+const std::string kRoot = DMARCQ_SOURCE_DIR;
+const std::string kMailData = std::string(DMARCQ_TEST_DATA) + "/mail";
+
+CommandResult run_dmarcq(const std::string& db, const std::string& arguments, const std::string& stdin_file = {}) {
+  return run_command(quote(DMARCQ_BINARY) + " --db " + quote(db) + " " + arguments, stdin_file);
+}
+
+// Generates `count` report emails; returns the ground truth.
+json generate(const std::string& out, const std::string& format, int count, int seed) {
+  const CommandResult made = run_command("python3 " + quote(kRoot + "/tools/gen-reports") + " --out " + quote(out) +
+                                         " --format " + format + " --count " + std::to_string(count) +
+                                         " --records-per-report 5 --seed " + std::to_string(seed));
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  return json::parse(read_text_file(out + "/ground-truth.json"));
+}
+
+struct Totals {
+  long long reports = 0, records = 0, messages = 0;
+  std::map<std::string, long long> classes;
+};
+
+Totals stored_totals(const std::string& db) {
+  const CommandResult exported = run_dmarcq(db, "export");
+  REQUIRE(exported.exit_code == 0);
+  Totals totals;
+  std::istringstream lines(exported.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const json report = json::parse(line);
+    ++totals.reports;
+    for (const auto& record : report["records"]) {
+      ++totals.records;
+      totals.messages += record["count"].get<long long>();
+      totals.classes[record["class"].get<std::string>()] += record["count"].get<long long>();
+    }
+  }
+  return totals;
+}
+
+void check_ground_truth(const std::string& db, const json& truth) {
+  Totals totals = stored_totals(db);
+  CHECK(totals.reports == truth["reports"].get<long long>());
+  CHECK(totals.records == truth["records"].get<long long>());
+  CHECK(totals.messages == truth["count_sum"].get<long long>());
+  for (const auto& [name, messages] : truth["classes"].items()) {
+    INFO("class " << name);
+    CHECK(totals.classes[name] == messages.get<long long>());
+  }
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("a Maildir batch: every message stored, then marked Seen in cur/", "[integration][maildir]") {
+  TempDir dir;
+  const std::string maildir = dir.file("Maildir");
+  const json truth = generate(maildir, "maildir", 60, 7);
+  // A non-report mail and a broken report mail arrive too.
+  fs::copy_file(kMailData + "/not_a_report.eml", maildir + "/new/1700000000.nonreport.host");
+  fs::copy_file(kMailData + "/truncated.eml", maildir + "/new/1700000001.truncated.host");
+  // A message someone already read (flags RF) but that was never ingested.
+  const auto first_new = files_in(maildir + "/new").front();
+  fs::rename(first_new, maildir + "/cur/" + first_new.filename().string() + ":2,RF");
+  const std::string db = dir.file("d.db");
+  const std::string failed = dir.file("Failed");
+
+  const CommandResult run = run_dmarcq(db, "ingest --maildir " + quote(maildir) + " --failed-to " + quote(failed));
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 0);  // the rejected ones are kept, so nothing is lost
+  CHECK(run.out == "62 inputs: 60 reports stored (300 records), 0 duplicates, 0 conflicts, 2 rejected\n");
+  check_ground_truth(db, truth);
+
+  CHECK(files_in(maildir + "/new").empty());
+  const auto processed = files_in(maildir + "/cur");
+  CHECK(processed.size() == 60);
+  for (const auto& path : processed) {
+    const std::string name = path.filename().string();
+    INFO(name);
+    const bool was_read = name.find(":2,FRS") != std::string::npos;
+    CHECK((was_read || name.substr(name.size() - 4) == ":2,S"));
+  }
+  // Rejected messages are kept in the database and moved to --failed-to.
+  const auto failed_messages = files_in(failed + "/cur");
+  CHECK(failed_messages.size() == 2);
+  const CommandResult rejected = run_dmarcq(db, "rejected");
+  CHECK(rejected.out.find("#1 ") != std::string::npos);
+  CHECK(rejected.out.find("#2 ") != std::string::npos);
+  CHECK(rejected.out.find("#3 ") == std::string::npos);
+
+  SECTION("a re-run finds nothing new to read") {
+    const CommandResult again = run_dmarcq(db, "ingest --maildir " + quote(maildir));
+    CHECK(again.out == "0 inputs: 0 reports stored (0 records), 0 duplicates, 0 conflicts, 0 rejected\n");
+  }
+  SECTION("--all re-reads Seen messages harmlessly") {
+    const CommandResult all = run_dmarcq(db, "ingest --all --maildir " + quote(maildir));
+    CHECK(all.out == "60 inputs: 0 reports stored (0 records), 60 duplicates, 0 conflicts, 0 rejected\n");
+    check_ground_truth(db, truth);
+    CHECK(files_in(maildir + "/cur").size() == 60);
+  }
+  SECTION("--move-to moves processed messages to another Maildir") {
+    const std::string second = dir.file("Second");
+    generate(second, "maildir", 5, 8);
+    const std::string archive = dir.file("Archive");
+    CHECK(run_dmarcq(db, "ingest --maildir " + quote(second) + " --move-to " + quote(archive)).exit_code == 0);
+    CHECK(files_in(second + "/new").empty());
+    CHECK(files_in(second + "/cur").empty());
+    CHECK(files_in(archive + "/cur").size() == 5);
+  }
+}
+
+TEST_CASE("Maildir++ sub-folders with --recursive", "[integration][maildir]") {
+  TempDir dir;
+  const std::string maildir = dir.file("Maildir");
+  generate(maildir, "maildir", 3, 9);
+  generate(maildir + "/.DMARC", "maildir", 4, 10);
+  const std::string db = dir.file("d.db");
+  CHECK(run_dmarcq(db, "ingest -q --maildir " + quote(maildir)).exit_code == 0);
+  CHECK(stored_totals(db).reports == 3);
+  CHECK(run_dmarcq(db, "ingest -q --recursive --maildir " + quote(maildir)).exit_code == 0);
+  CHECK(stored_totals(db).reports == 7);
+}
+
+TEST_CASE("an mbox file is read message by message", "[integration][mbox]") {
+  TempDir dir;
+  const json truth = generate(dir.file("mbox"), "mbox", 25, 11);
+  const std::string db = dir.file("d.db");
+  const CommandResult run = run_dmarcq(db, "ingest " + quote(dir.file("mbox/reports.mbox")));
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == "25 inputs: 25 reports stored (125 records), 0 duplicates, 0 conflicts, 0 rejected\n");
+  check_ground_truth(db, truth);
+}
+
+TEST_CASE("MDA mode: exit codes for the MTA", "[integration][mda]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const json truth = generate(dir.file("m"), "maildir", 3, 12);
+  const auto messages = files_in(dir.file("m/new"));
+  REQUIRE(messages.size() == 3);
+
+  SECTION("stored, duplicate, no report: all 0; --strict makes a rejection 65") {
+    CHECK(run_dmarcq(db, "ingest", messages[0]).exit_code == 0);
+    CHECK(run_dmarcq(db, "ingest", messages[0]).exit_code == 0);
+    const CommandResult none = run_dmarcq(db, "ingest", kMailData + "/not_a_report.eml");
+    CHECK(none.exit_code == 0);
+    CHECK(none.err.find("kept") != std::string::npos);
+    CHECK(run_dmarcq(db, "ingest --strict", kMailData + "/not_a_report.eml").exit_code == 65);
+    CHECK(stored_totals(db).reports == 1);
+  }
+  SECTION("usage errors are 64") {
+    CHECK(run_dmarcq(db, "ingest --no-such-flag", messages[0]).exit_code == 64);
+  }
+  SECTION("75 when another process holds the write lock past the busy timeout") {
+    REQUIRE(run_dmarcq(db, "ingest", messages[0]).exit_code == 0);
+    // python3's sqlite3 holds an exclusive transaction for 3 s.
+    const std::string locker = "python3 -c " + quote(
+        "import sqlite3,sys,time\n"
+        "c=sqlite3.connect(sys.argv[1],isolation_level=None)\n"
+        "c.execute('BEGIN EXCLUSIVE')\n"
+        "open(sys.argv[2],'w').close()\n"
+        "time.sleep(3)\n") + " " + quote(db) + " " + quote(dir.file("locked"));
+    const std::string script = "(" + locker + ") & while [ ! -e " + quote(dir.file("locked")) +
+                               " ]; do sleep 0.05; done; " + quote(DMARCQ_BINARY) + " --db " + quote(db) +
+                               " --busy-timeout 300 ingest < " + quote(messages[1].string()) +
+                               "; echo \"exit=$?\"; wait";
+    const CommandResult locked = run_command(script);
+    INFO("script: " << script);
+    INFO(locked.out << locked.err);
+    CHECK(locked.out.find("exit=75") != std::string::npos);
+    CHECK(locked.err.find("dmarcq: error: ") != std::string::npos);
+    // Delivered again once the lock is gone: stored.
+    CHECK(run_dmarcq(db, "ingest", messages[1]).exit_code == 0);
+    CHECK(stored_totals(db).reports == 2);
+  }
+  SECTION("a read-only database directory is a temporary failure in MDA mode") {
+    if (::geteuid() == 0) {
+      WARN("SKIPPED: running as root, permissions do not apply");
+      return;
+    }
+    const std::string ro = dir.file("ro");
+    fs::create_directory(ro);
+    fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
+    CHECK(run_dmarcq(ro + "/d.db", "ingest", messages[0]).exit_code == 75);
+  }
+}
+
+TEST_CASE("8 concurrent deliveries x 200 messages with duplicates lose and double nothing",
+          "[integration][concurrency]") {
+  TempDir dir;
+  const json truth = generate(dir.file("m"), "maildir", 1000, 13);
+  const auto messages = files_in(dir.file("m/new"));
+  REQUIRE(messages.size() == 1000);
+  const std::string db = dir.file("d.db");
+  // Process p delivers its own 125 messages and 75 of its neighbour's.
+  std::string script;
+  for (int p = 0; p < 8; ++p) {
+    std::string list = dir.file("list" + std::to_string(p));
+    std::ofstream out(list);
+    for (int i = 0; i < 125; ++i) out << messages[static_cast<std::size_t>(p * 125 + i)].string() << "\n";
+    for (int i = 0; i < 75; ++i) out << messages[static_cast<std::size_t>(((p + 1) % 8) * 125 + i)].string() << "\n";
+    out.close();
+    script += "(while read -r f; do " + quote(DMARCQ_BINARY) + " --db " + quote(db) +
+              " ingest < \"$f\" || echo \"failed $? $f\"; done < " + quote(list) + ") & ";
+  }
+  script += "wait";
+  const CommandResult run = run_command(script);
+  INFO(run.out << run.err);
+  CHECK(run.out.empty());  // no delivery failed
+  check_ground_truth(db, truth);
+  CHECK(run_dmarcq(db, "rejected").out == "no rejected inputs\n");
+}
+
+TEST_CASE("corpus report emails give the same facts through stdin and --maildir as as files",
+          "[integration][corpus]") {
+  const char* env = std::getenv("DMARCQ_CORPUS");
+  const std::string corpus = env && *env ? env : std::string(DMARCQ_SHARED_DIR) + "/corpus";
+  if (!fs::exists(corpus + "/MANIFEST.tsv")) {
+    WARN("SKIPPED: shared corpus not found at " << corpus);
+    return;
+  }
+  std::ifstream manifest(corpus + "/MANIFEST.tsv");
+  std::string line;
+  int checked = 0;
+  while (std::getline(manifest, line)) {
+    std::vector<std::string> fields;
+    std::stringstream stream(line);
+    std::string field;
+    while (std::getline(stream, field, '\t')) fields.push_back(field);
+    if (fields.size() < 7 || fields[5] != "aggregate" || fields[6].rfind("eml>", 0) != 0) continue;
+    if (!fs::exists(corpus + "/expected/" + fields[0] + ".json")) continue;
+    const std::string file = corpus + "/" + fields[0];
+    INFO("corpus email " << fields[0]);
+    TempDir dir;
+    CHECK(run_dmarcq(dir.file("file.db"), "ingest " + quote(file)).exit_code == 0);
+    CHECK(run_dmarcq(dir.file("stdin.db"), "ingest --strict", file).exit_code == 0);
+    fs::create_directories(dir.file("M/new"));
+    fs::create_directories(dir.file("M/cur"));
+    fs::copy_file(file, dir.file("M/new/1.corpus.host"));
+    CHECK(run_dmarcq(dir.file("maildir.db"), "ingest --strict --maildir " + quote(dir.file("M"))).exit_code == 0);
+    // Provenance differs (file name), the facts do not.
+    auto facts = [&](const std::string& db) {
+      json reports = json::parse(run_dmarcq(db, "export --format json").out);
+      for (auto& report : reports) report.erase("source");
+      return reports.dump();
+    };
+    CHECK(facts(dir.file("stdin.db")) == facts(dir.file("file.db")));
+    CHECK(facts(dir.file("maildir.db")) == facts(dir.file("file.db")));
+    ++checked;
+  }
+  CHECK(checked >= 10);
+}
