@@ -24,5 +24,7 @@ void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_export(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run);  // + reprocess
+// summary, sources, impersonators, timeline, reports, show, sql, db rebuild-rollups
+void register_queries(CLI::App& app, GlobalOptions& global, Runner& run);
 
 }  // namespace dmarcq::cli

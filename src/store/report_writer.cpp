@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "dmarcq/hash.hpp"
+#include "query_rollup.hpp"
 #include "sqlite_store.hpp"
 
 namespace dmarcq::store {
@@ -121,6 +122,7 @@ struct SqliteStore::WriteStatements {
       insert_spf, insert_reason, insert_conflict, find_raw, insert_raw, find_rejected,
       insert_rejected, touch_rejected, delete_rejected, delete_reports_of_payload, savepoint,
       release, rollback_to;
+  RollupWriter rollup;  // schema/003_rollups.sql, kept in the same transaction
 };
 
 SqliteStore::WriteStatements::WriteStatements(const Database& db)
@@ -168,7 +170,8 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
       delete_reports_of_payload(db.prepare("DELETE FROM reports WHERE raw_payload = ?1")),
       savepoint(db.prepare("SAVEPOINT input")),
       release(db.prepare("RELEASE input")),
-      rollback_to(db.prepare("ROLLBACK TO input")) {}
+      rollback_to(db.prepare("ROLLBACK TO input")),
+      rollup(db) {}
 
 namespace {
 
@@ -195,7 +198,9 @@ class SqliteWriteBatch final : public WriteBatch {
   std::vector<AddResult> replace_reports_of_payload(std::int64_t id,
                                                     const std::vector<IncomingReport>& reports) override {
     return in_savepoint([&] {
+      const auto windows = w_.rollup.windows_of_payload(id);
       w_.delete_reports_of_payload.bind(1, id).run();
+      w_.rollup.rebuild_windows(windows);
       std::vector<AddResult> results;
       for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, id));
       return results;
@@ -346,7 +351,9 @@ std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
 }
 
 void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_t report_row) {
+  const std::int64_t reporter = w_.rollup.begin_report(report);
   for (const Record& r : report.records) {
+    w_.rollup.add_record(report, reporter, r);
     Statement& s = w_.insert_record;
     s.bind(1, report_row).bind(2, std::string_view(r.source_ip));
     if (r.source_ip_valid)

@@ -1,0 +1,387 @@
+// summary, sources / impersonators, timeline: aggregated in C++ over the
+// rows of SqliteQueries::scan (one pass, hash maps keyed by domain / source).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "query_store.hpp"
+
+namespace dmarcq::store {
+
+namespace {
+
+// Splits a ' '-separated list into a set.
+void add_words(std::set<std::string, std::less<>>& into, std::string_view words) {
+  while (!words.empty()) {
+    const auto space = words.find(' ');
+    const std::string_view word = words.substr(0, space);
+    if (!word.empty() && into.find(word) == into.end()) into.emplace(word);
+    if (space == std::string_view::npos) break;
+    words.remove_prefix(space + 1);
+  }
+}
+
+void add_ids(std::set<std::int64_t>& into, std::string_view ids) {
+  std::int64_t value = 0;
+  bool in_number = false;
+  for (const char c : ids) {
+    if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      in_number = true;
+    } else if (in_number) {
+      into.insert(value);
+      value = 0;
+      in_number = false;
+    }
+  }
+  if (in_number) into.insert(value);
+}
+
+template <typename Row>
+void apply_limit(std::vector<Row>& rows, const QueryFilter& filter) {
+  if (filter.limit && rows.size() > *filter.limit) rows.resize(*filter.limit);
+}
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+struct SourceAggregate {
+  SourceRow row;
+  std::optional<IpAddress> address;
+  std::set<std::string, std::less<>> header_from, dkim, spf, domains, unaligned;
+  std::set<std::int64_t> reporters;
+};
+
+void add_to_source(SourceAggregate& a, const ScanRow& r) {
+  SourceRow& row = a.row;
+  if (row.messages == 0 && row.first_seen == 0) {
+    row.first_seen = r.begin;
+    row.last_seen = r.end;
+  }
+  row.first_seen = std::min(row.first_seen, r.begin);
+  row.last_seen = std::max(row.last_seen, r.end);
+  row.messages += r.messages;
+  (r.spf_aligned ? row.spf_aligned_pass : row.spf_aligned_fail) += r.messages;
+  (r.dkim_aligned ? row.dkim_aligned_pass : row.dkim_aligned_fail) += r.messages;
+  if (r.dmarc_pass()) row.dmarc_pass += r.messages;
+  if (r.receiver_disagrees()) row.disagreements += r.messages;
+  row.classes.add(r.traffic_class, r.messages);
+  row.dispositions.add(r.disposition, r.messages);
+  add_words(a.header_from, r.header_from);
+  add_words(a.dkim, r.dkim_auth);
+  add_words(a.spf, r.spf_auth);
+  add_words(a.domains, r.domain);
+  add_words(a.unaligned, r.unaligned_dkim);
+  add_words(a.unaligned, r.unaligned_spf);
+  add_ids(a.reporters, r.reporters);
+}
+
+void merge_source(SourceAggregate& into, const SourceAggregate& from) {
+  SourceRow& a = into.row;
+  const SourceRow& b = from.row;
+  if (a.messages == 0 && a.first_seen == 0) {
+    a.first_seen = b.first_seen;
+    a.last_seen = b.last_seen;
+  }
+  a.first_seen = std::min(a.first_seen, b.first_seen);
+  a.last_seen = std::max(a.last_seen, b.last_seen);
+  a.messages += b.messages;
+  a.spf_aligned_pass += b.spf_aligned_pass;
+  a.spf_aligned_fail += b.spf_aligned_fail;
+  a.dkim_aligned_pass += b.dkim_aligned_pass;
+  a.dkim_aligned_fail += b.dkim_aligned_fail;
+  a.dmarc_pass += b.dmarc_pass;
+  a.disagreements += b.disagreements;
+  a.classes.aligned += b.classes.aligned;
+  a.classes.dkim_only += b.classes.dkim_only;
+  a.classes.spf_only += b.classes.spf_only;
+  a.classes.forwarded += b.classes.forwarded;
+  a.classes.misaligned += b.classes.misaligned;
+  a.classes.impersonation += b.classes.impersonation;
+  a.dispositions.none += b.dispositions.none;
+  a.dispositions.quarantine += b.dispositions.quarantine;
+  a.dispositions.reject += b.dispositions.reject;
+  a.dispositions.other += b.dispositions.other;
+  into.header_from.insert(from.header_from.begin(), from.header_from.end());
+  into.dkim.insert(from.dkim.begin(), from.dkim.end());
+  into.spf.insert(from.spf.begin(), from.spf.end());
+  into.domains.insert(from.domains.begin(), from.domains.end());
+  into.unaligned.insert(from.unaligned.begin(), from.unaligned.end());
+  into.reporters.insert(from.reporters.begin(), from.reporters.end());
+  if (!b.label.empty() && a.label.find(b.label) == std::string::npos)
+    a.label += a.label.empty() ? b.label : "," + b.label;
+}
+
+std::string main_class_of(const ClassCounts& c) {
+  const std::pair<std::int64_t, const char*> all[] = {
+      {c.aligned, "aligned"},       {c.dkim_only, "dkim-only"},   {c.spf_only, "spf-only"},
+      {c.forwarded, "forwarded"},   {c.misaligned, "misaligned"}, {c.impersonation, "impersonation"}};
+  const auto* best = &all[0];
+  for (const auto& entry : all)
+    if (entry.first > best->first) best = &entry;
+  return best->second;
+}
+
+const KnownSender* known_sender(const QueryFilter& filter, const std::optional<IpAddress>& ip) {
+  if (!ip) return nullptr;
+  for (const KnownSender& sender : filter.known)
+    if (sender.range.contains(*ip)) return &sender;
+  return nullptr;
+}
+
+std::optional<IpAddress> address_of(std::string_view key) {
+  if (key.size() != 16) return std::nullopt;
+  IpAddress ip;
+  std::copy(key.begin(), key.end(), ip.bytes.begin());
+  return ip;
+}
+
+// Days since 1970-01-01 -> (year, month) (Howard Hinnant's civil_from_days).
+std::pair<int, int> year_month(std::int64_t days) {
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  return {year, month};
+}
+
+std::int64_t days_from_civil(int y, int m) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const std::int64_t yoe = y - era * 400;
+  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;  // first day of the month
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
+  std::map<std::string, SummaryRow, std::less<>> by_domain;
+  auto row_of = [&](std::string_view domain) -> SummaryRow& {
+    auto it = by_domain.find(domain);
+    if (it == by_domain.end()) {
+      it = by_domain.emplace(std::string(domain), SummaryRow{}).first;
+      it->second.domain = std::string(domain);
+    }
+    return it->second;
+  };
+
+  // Reports, reporters and published policies from the reports themselves.
+  int next = 1;
+  std::string sql =
+      "SELECT rp.domain, rp.org_name, rp.begin_ts, rp.end_ts, coalesce(rp.p, ''), coalesce(rp.sp, ''), "
+      "coalesce(rp.adkim, ''), coalesce(rp.aspf, ''), rp.pct FROM reports rp WHERE 1" +
+      report_conditions(filter, "rp", next);
+  if (filter.ip)
+    sql += fmt::format(" AND EXISTS (SELECT 1 FROM records r WHERE r.report = rp.id AND r.ip BETWEEN ?{} AND ?{})",
+                       next, next + 1);
+  sql += " ORDER BY rp.domain, rp.begin_ts, rp.id";
+  Statement s = db_.prepare(sql);
+  int bind = 1;
+  bind_report_conditions(s, filter, bind);
+  if (filter.ip) {
+    s.bind_blob(bind, filter.ip->first.bytes.data(), 16);
+    s.bind_blob(bind + 1, filter.ip->last.bytes.data(), 16);
+  }
+  std::map<std::string, std::set<std::string>> reporters;
+  while (s.step()) {
+    SummaryRow& row = row_of(s.column_text(0));
+    if (row.reports == 0) row.first_seen = s.column_int(2);
+    ++row.reports;
+    row.first_seen = std::min(row.first_seen, s.column_int(2));
+    row.last_seen = std::max(row.last_seen, s.column_int(3));
+    reporters[row.domain].insert(s.column_text(1));
+    const std::string policy = describe_policy(
+        s.column_text(4), s.column_text(5), s.column_text(6), s.column_text(7),
+        s.column_is_null(8) ? std::nullopt : std::optional<std::int64_t>(s.column_int(8)));
+    if (row.policies.empty() || row.policies.back().policy != policy) {
+      // A change (or a return to an earlier policy) starts a new entry.
+      row.policies.push_back({policy, s.column_int(2), 0});
+    }
+    ++row.policies.back().reports;
+  }
+  for (auto& [domain, names] : reporters) by_domain[domain].reporters = static_cast<std::int64_t>(names.size());
+
+  scan(filter, [&](const ScanRow& r) {
+    SummaryRow& row = row_of(r.domain);
+    row.messages += r.messages;
+    if (r.dmarc_pass()) row.dmarc_pass += r.messages;
+    if (r.spf_aligned) row.spf_aligned += r.messages;
+    if (r.dkim_aligned) row.dkim_aligned += r.messages;
+    if (r.receiver_disagrees()) row.disagreements += r.messages;
+    row.dispositions.add(r.disposition, r.messages);
+    row.classes.add(r.traffic_class, r.messages);
+  });
+
+  std::vector<SummaryRow> rows;
+  for (auto& [domain, row] : by_domain)
+    if (row.messages >= filter.min_count) rows.push_back(std::move(row));
+  if (filter.sort == "messages")
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const SummaryRow& a, const SummaryRow& b) { return a.messages > b.messages; });
+  else if (filter.sort == "pass")
+    std::stable_sort(rows.begin(), rows.end(), [](const SummaryRow& a, const SummaryRow& b) {
+      return a.dmarc_pass * std::max<std::int64_t>(b.messages, 1) < b.dmarc_pass * std::max<std::int64_t>(a.messages, 1);
+    });
+  apply_limit(rows, filter);
+  return rows;
+}
+
+std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const SourceQuery& query) {
+  std::unordered_map<std::string, SourceAggregate, StringHash, std::equal_to<>> by_ip;
+  std::unordered_map<std::string, bool, StringHash, std::equal_to<>> skip;  // impersonators: allow-listed
+  const bool impersonators = query.mode == SourceMode::impersonators;
+  scan(filter, [&](const ScanRow& r) {
+    if (impersonators && r.traffic_class != "impersonation" &&
+        !(query.include_misaligned && r.traffic_class == "misaligned"))
+      return;
+    auto it = by_ip.find(r.source_ip);
+    if (it == by_ip.end()) {
+      if (impersonators) {
+        if (skip.find(r.source_ip) != skip.end()) return;
+        if (known_sender(filter, address_of(r.ip))) {
+          skip.emplace(std::string(r.source_ip), true);
+          return;
+        }
+      }
+      it = by_ip.emplace(std::string(r.source_ip), SourceAggregate{}).first;
+      it->second.row.source = std::string(r.source_ip);
+      it->second.address = address_of(r.ip);
+      if (const KnownSender* known = known_sender(filter, it->second.address))
+        it->second.row.label = known->label;
+    }
+    add_to_source(it->second, r);
+  });
+
+  if (query.mode == SourceMode::failing)
+    std::erase_if(by_ip, [](const auto& entry) {
+      return entry.second.row.spf_aligned_fail == 0 && entry.second.row.dkim_aligned_fail == 0;
+    });
+
+  if (impersonators && query.new_since) {
+    // New: no report containing the source (any class) ended at or before new_since.
+    std::string sql = "SELECT 1 FROM daily_sources WHERE source_ip = ?1 AND end_ts <= ?2";
+    int next = 3;
+    if (!filter.domains.empty()) {
+      sql += " AND domain IN (";
+      for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
+      sql += ")";
+    }
+    sql += " LIMIT 1";
+    Statement seen = db_.prepare(sql);
+    std::erase_if(by_ip, [&](const auto& entry) {
+      seen.bind(1, std::string_view(entry.first)).bind(2, *query.new_since);
+      int bind = 3;
+      for (const auto& domain : filter.domains) seen.bind(bind++, std::string_view(domain));
+      const bool old = seen.step();
+      seen.reset();
+      return old;
+    });
+  }
+
+  std::vector<SourceAggregate> groups;
+  if (query.by_network) {
+    std::unordered_map<std::string, SourceAggregate> by_network;
+    for (auto& [ip, aggregate] : by_ip) {
+      const std::string network =
+          aggregate.address ? network_of(*aggregate.address, query.v4_prefix, query.v6_prefix) : ip;
+      auto [it, added] = by_network.try_emplace(network);
+      if (added) {
+        it->second.row.source = network;
+        it->second.row.addresses = 0;
+      }
+      it->second.row.addresses += 1;
+      merge_source(it->second, aggregate);
+    }
+    for (auto& [network, aggregate] : by_network) groups.push_back(std::move(aggregate));
+  } else {
+    for (auto& [ip, aggregate] : by_ip) groups.push_back(std::move(aggregate));
+  }
+
+  const auto& names = reporter_names();
+  std::vector<SourceRow> rows;
+  rows.reserve(groups.size());
+  for (SourceAggregate& a : groups) {
+    SourceRow& row = a.row;
+    if (row.messages < filter.min_count) continue;
+    row.main_class = main_class_of(row.classes);
+    row.header_from.assign(a.header_from.begin(), a.header_from.end());
+    row.dkim_domains.assign(a.dkim.begin(), a.dkim.end());
+    row.spf_domains.assign(a.spf.begin(), a.spf.end());
+    row.domains.assign(a.domains.begin(), a.domains.end());
+    row.unaligned_domains.assign(a.unaligned.begin(), a.unaligned.end());
+    for (const std::int64_t id : a.reporters)
+      if (auto it = names.find(id); it != names.end()) row.reporters.push_back(it->second);
+    std::sort(row.reporters.begin(), row.reporters.end());
+    rows.push_back(std::move(row));
+  }
+
+  // Numeric keys descending, then by address for a stable order.
+  auto by_address = [](const SourceRow& a, const SourceRow& b) {
+    const auto ia = parse_cidr(a.source), ib = parse_cidr(b.source);
+    if (ia && ib && ia->first != ib->first) return ia->first < ib->first;
+    if (ia.has_value() != ib.has_value()) return ia.has_value();
+    return a.source < b.source;
+  };
+  auto numeric = [&](auto key) {
+    return [key, by_address](const SourceRow& a, const SourceRow& b) {
+      const auto ka = key(a), kb = key(b);
+      if (ka != kb) return ka > kb;
+      return by_address(a, b);
+    };
+  };
+  const std::string& sort = filter.sort;
+  if (sort == "source")
+    std::sort(rows.begin(), rows.end(), by_address);
+  else if (sort == "first-seen")
+    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return -r.first_seen; }));
+  else if (sort == "last-seen")
+    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return r.last_seen; }));
+  else if (sort == "failing")
+    std::sort(rows.begin(), rows.end(),
+              numeric([](const SourceRow& r) { return r.messages - r.dmarc_pass; }));
+  else
+    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return r.messages; }));
+  apply_limit(rows, filter);
+  return rows;
+}
+
+std::vector<TimelineRow> SqliteQueries::timeline(const QueryFilter& filter, Period period) {
+  std::map<std::int64_t, TimelineRow> by_period;
+  scan(filter, [&](const ScanRow& r) {
+    // A report counts on the UTC day of its window's midpoint.
+    const std::int64_t day = floor_div(r.begin + (r.end - r.begin) / 2, 86400);
+    std::int64_t start_day = day;
+    if (period == Period::week) start_day = day - (((day + 3) % 7) + 7) % 7;  // Monday
+    else if (period == Period::month) {
+      const auto [year, month] = year_month(day);
+      start_day = days_from_civil(year, month);
+    }
+    TimelineRow& row = by_period[start_day * 86400];
+    row.start = start_day * 86400;
+    row.messages += r.messages;
+    row.classes.add(r.traffic_class, r.messages);
+  });
+  std::vector<TimelineRow> rows;
+  for (auto& [start, row] : by_period)
+    if (row.messages >= filter.min_count) rows.push_back(row);
+  if (filter.sort == "messages")
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const TimelineRow& a, const TimelineRow& b) { return a.messages > b.messages; });
+  apply_limit(rows, filter);
+  return rows;
+}
+
+}  // namespace dmarcq::store
