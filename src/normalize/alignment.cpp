@@ -51,9 +51,10 @@ AlignmentVerdict verdict_for(const Record& record, std::string_view policy_domai
   for (const auto& spf : record.spf) {
     if (spf.result.value != SpfResult::pass || !counts_for_spf_alignment(spf, has_mfrom)) continue;
     something_passed = true;
-    const std::string_view domain =
-        !spf.domain.empty() ? std::string_view(spf.domain)
-                            : std::string_view(record.envelope_from.value_or(std::string()));
+    // An empty SPF domain means the envelope_from. (Not value_or(): that
+    // returns a temporary, and the view would dangle.)
+    std::string_view domain = spf.domain;
+    if (domain.empty() && record.envelope_from) domain = *record.envelope_from;
     if (domains_align(domain, header_from, policy.aspf.value, psl))
       verdict.spf_aligned = true;
     else if (verdict.unaligned_spf_pass_domain.empty())
