@@ -12,6 +12,10 @@ namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+bool is_whitespace_only(std::string_view line) {
+  return std::all_of(line.begin(), line.end(), is_blank);
+}
+
 // Splits at CR, LF or CRLF, the line ends mimetic's parser accepts.
 class LineReader {
  public:
@@ -92,6 +96,13 @@ class Prescanner {
         return limit("line " + std::to_string(reader.line_number()) + " is " +
                      std::to_string(line.size()) + " bytes, limit " +
                      std::to_string(limits_.max_header_line_bytes));
+      // IBM Domino relays write a line of spaces where a header block ends.
+      // Strictly that is folding whitespace (the header would run on into
+      // the body), so in header state it is read as the blank line it means.
+      if (in_header_ && !line.empty() && is_whitespace_only(line)) {
+        with_end.remove_prefix(line.size());
+        line = {};
+      }
       if (auto error = scan_line(line, reader.line_number())) return *error;
       prepared_ += with_end;
     }

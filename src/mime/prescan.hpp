@@ -19,6 +19,7 @@ struct PrescanOptions {
 
 // Checks `raw` against the limits and returns the text to hand to mimetic:
 //  - an mbox "From " line at the very top is dropped;
+//  - in header state, a line of only spaces/tabs (IBM Domino) is made blank;
 //  - a part header that runs straight into a known boundary gets the missing
 //    blank line (mimetic would swallow the next part);
 //  - a top-level header block with no blank line after it gets "\r\n\r\n"
