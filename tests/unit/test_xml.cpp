@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -445,20 +444,14 @@ TEST_CASE("hostile DTDs: no entity expansion, nothing fetched", "[xml][security]
   CHECK(parse_ok(xxe).org_name == "&xxe;");  // never fetched, never expanded
 }
 
-TEST_CASE("throughput: a large report parses fast", "[xml][speed]") {
+// Speed is measured by tools/bench, never asserted in tests.
+TEST_CASE("a large report parses completely", "[xml]") {
   std::string records;
   constexpr int kRecords = 50'000;
   records.reserve(kRecords * kRecord.size());
   for (int i = 0; i < kRecords; ++i) records += kRecord;
-  const std::string xml = report(records);
-  const auto start = std::chrono::steady_clock::now();
-  const AggregateReport r = parse_ok(xml);
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  const AggregateReport r = parse_ok(report(records));
   CHECK(r.records.size() == kRecords);
-  const double per_second = kRecords / std::max(elapsed.count(), 1e-9);
-  WARN("parsed " << kRecords << " records (" << xml.size() / 1024 << " KiB) in "
-                 << elapsed.count() * 1000 << " ms: " << static_cast<long>(per_second) << " records/s");
-  CHECK(per_second > 20'000);  // lax: the machine is shared; the WARN shows the real rate
 }
 
 // ---- the real-world corpus (skipped when /work/shared/corpus is absent) ----
