@@ -66,3 +66,6 @@ SELECT rp.end_ts, rp.begin_ts, rp.domain, r.source_ip, r.header_from, r.class, r
        sum(r.count), count(*)
 FROM records r JOIN reports rp ON rp.id = r.report JOIN reporters rr ON rr.org_name = rp.org_name
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15;
+
+-- The query window on reports (summary, reports): end_ts > since.
+CREATE INDEX reports_end ON reports(end_ts);

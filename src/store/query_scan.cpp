@@ -121,7 +121,8 @@ std::string_view text_view(const Statement& s, int index) {
 
 }  // namespace
 
-void SqliteQueries::scan(const QueryFilter& filter, const std::function<void(const ScanRow&)>& visit) {
+void SqliteQueries::scan(const QueryFilter& filter, const std::vector<std::string_view>& classes,
+                         bool details, const std::function<void(const ScanRow&)>& visit) {
   std::string sql;
   int next = 1;
   std::int64_t max_span = 0;
@@ -154,6 +155,11 @@ void SqliteQueries::scan(const QueryFilter& filter, const std::function<void(con
         report_conditions(filter, "rp", next);
   }
   const std::string ip_column = rollup ? "rp.ip" : "r.ip";
+  if (!classes.empty()) {
+    sql += fmt::format(" AND {} IN (", rollup ? "rp.class" : "r.class");
+    for (std::size_t i = 0; i < classes.size(); ++i) sql += fmt::format("{}'{}'", i ? ", " : "", classes[i]);
+    sql += ")";
+  }
   if (filter.ip) sql += fmt::format(" AND {} BETWEEN ?{} AND ?{}", ip_column, next, next + 1);
 
   Statement s = db_.prepare(sql);
@@ -169,20 +175,22 @@ void SqliteQueries::scan(const QueryFilter& filter, const std::function<void(con
     row.begin = s.column_int(0);
     row.end = s.column_int(1);
     row.domain = text_view(s, 2);
-    row.source_ip = text_view(s, 3);
-    row.header_from = text_view(s, 4);
     row.traffic_class = text_view(s, 5);
     row.dkim_aligned = s.column_int(6) != 0;
     row.spf_aligned = s.column_int(7) != 0;
     row.disposition = text_view(s, 8);
     row.dkim_evaluated = text_view(s, 9);
     row.spf_evaluated = text_view(s, 10);
-    row.dkim_auth = text_view(s, 11);
-    row.spf_auth = text_view(s, 12);
-    row.unaligned_dkim = text_view(s, 13);
-    row.unaligned_spf = text_view(s, 14);
-    row.ip = s.column_blob(15);
-    row.reporters = text_view(s, 16);
+    if (details) {
+      row.source_ip = text_view(s, 3);
+      row.header_from = text_view(s, 4);
+      row.dkim_auth = text_view(s, 11);
+      row.spf_auth = text_view(s, 12);
+      row.unaligned_dkim = text_view(s, 13);
+      row.unaligned_spf = text_view(s, 14);
+      row.ip = s.column_blob(15);
+      row.reporters = text_view(s, 16);
+    }
     row.messages = s.column_int(17);
     row.records = s.column_int(18);
     visit(row);

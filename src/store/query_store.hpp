@@ -40,8 +40,11 @@ class SqliteQueries final : public Queries {
            const std::function<void(const std::vector<SqlValue>&)>& row) override;
 
  private:
-  // Every row matching the filter's domains / window / reporter / ip.
-  void scan(const QueryFilter& filter, const std::function<void(const ScanRow&)>& visit);
+  // Every row matching the filter's domains / window / reporter / ip and (when
+  // not empty) one of `classes`. Without `details` the text columns that only
+  // `sources` needs (header_from, auth, reporters, ip) are left empty.
+  void scan(const QueryFilter& filter, const std::vector<std::string_view>& classes, bool details,
+            const std::function<void(const ScanRow&)>& visit);
   // reporters.id -> org_name
   const std::unordered_map<std::int64_t, std::string>& reporter_names();
   // Appends " AND ..." for the report filters on table alias `rp` and binds later.

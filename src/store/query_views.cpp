@@ -13,18 +13,44 @@ namespace dmarcq::store {
 
 namespace {
 
+// A small set (a source has a handful of header_from / auth domains): a
+// vector searched linearly beats a tree for the millions of rows a year has.
+template <typename T>
+struct SmallSet {
+  std::vector<T> items;
+  template <typename V>
+  void add(const V& value) {
+    for (const auto& item : items)
+      if (item == value) return;
+    items.emplace_back(value);
+  }
+  void merge(const SmallSet& other) {
+    for (const auto& item : other.items) add(item);
+  }
+  [[nodiscard]] std::vector<T> sorted() const {
+    std::vector<T> copy = items;
+    std::sort(copy.begin(), copy.end());
+    return copy;
+  }
+};
+
 // Splits a ' '-separated list into a set.
-void add_words(std::set<std::string, std::less<>>& into, std::string_view words) {
+void add_words(SmallSet<std::string>& into, std::string_view words) {
+  if (words.empty()) return;
+  if (words.find(' ') == std::string_view::npos) {
+    into.add(words);
+    return;
+  }
   while (!words.empty()) {
     const auto space = words.find(' ');
     const std::string_view word = words.substr(0, space);
-    if (!word.empty() && into.find(word) == into.end()) into.emplace(word);
+    if (!word.empty()) into.add(word);
     if (space == std::string_view::npos) break;
     words.remove_prefix(space + 1);
   }
 }
 
-void add_ids(std::set<std::int64_t>& into, std::string_view ids) {
+void add_ids(SmallSet<std::int64_t>& into, std::string_view ids) {
   std::int64_t value = 0;
   bool in_number = false;
   for (const char c : ids) {
@@ -32,12 +58,12 @@ void add_ids(std::set<std::int64_t>& into, std::string_view ids) {
       value = value * 10 + (c - '0');
       in_number = true;
     } else if (in_number) {
-      into.insert(value);
+      into.add(value);
       value = 0;
       in_number = false;
     }
   }
-  if (in_number) into.insert(value);
+  if (in_number) into.add(value);
 }
 
 template <typename Row>
@@ -53,8 +79,8 @@ struct StringHash {
 struct SourceAggregate {
   SourceRow row;
   std::optional<IpAddress> address;
-  std::set<std::string, std::less<>> header_from, dkim, spf, domains, unaligned;
-  std::set<std::int64_t> reporters;
+  SmallSet<std::string> header_from, dkim, spf, domains, unaligned;
+  SmallSet<std::int64_t> reporters;
 };
 
 void add_to_source(SourceAggregate& a, const ScanRow& r) {
@@ -107,12 +133,12 @@ void merge_source(SourceAggregate& into, const SourceAggregate& from) {
   a.dispositions.quarantine += b.dispositions.quarantine;
   a.dispositions.reject += b.dispositions.reject;
   a.dispositions.other += b.dispositions.other;
-  into.header_from.insert(from.header_from.begin(), from.header_from.end());
-  into.dkim.insert(from.dkim.begin(), from.dkim.end());
-  into.spf.insert(from.spf.begin(), from.spf.end());
-  into.domains.insert(from.domains.begin(), from.domains.end());
-  into.unaligned.insert(from.unaligned.begin(), from.unaligned.end());
-  into.reporters.insert(from.reporters.begin(), from.reporters.end());
+  into.header_from.merge(from.header_from);
+  into.dkim.merge(from.dkim);
+  into.spf.merge(from.spf);
+  into.domains.merge(from.domains);
+  into.unaligned.merge(from.unaligned);
+  into.reporters.merge(from.reporters);
   if (!b.label.empty() && a.label.find(b.label) == std::string::npos)
     a.label += a.label.empty() ? b.label : "," + b.label;
 }
@@ -187,7 +213,7 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
   if (filter.ip)
     sql += fmt::format(" AND EXISTS (SELECT 1 FROM records r WHERE r.report = rp.id AND r.ip BETWEEN ?{} AND ?{})",
                        next, next + 1);
-  sql += " ORDER BY rp.domain, rp.begin_ts, rp.id";
+  sql += " ORDER BY rp.begin_ts, rp.id";
   Statement s = db_.prepare(sql);
   int bind = 1;
   bind_report_conditions(s, filter, bind);
@@ -214,7 +240,7 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
   }
   for (auto& [domain, names] : reporters) by_domain[domain].reporters = static_cast<std::int64_t>(names.size());
 
-  scan(filter, [&](const ScanRow& r) {
+  scan(filter, {}, false, [&](const ScanRow& r) {
     SummaryRow& row = row_of(r.domain);
     row.messages += r.messages;
     if (r.dmarc_pass()) row.dmarc_pass += r.messages;
@@ -243,10 +269,12 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
   std::unordered_map<std::string, SourceAggregate, StringHash, std::equal_to<>> by_ip;
   std::unordered_map<std::string, bool, StringHash, std::equal_to<>> skip;  // impersonators: allow-listed
   const bool impersonators = query.mode == SourceMode::impersonators;
-  scan(filter, [&](const ScanRow& r) {
-    if (impersonators && r.traffic_class != "impersonation" &&
-        !(query.include_misaligned && r.traffic_class == "misaligned"))
-      return;
+  std::vector<std::string_view> classes;
+  if (impersonators) {
+    classes.push_back("impersonation");
+    if (query.include_misaligned) classes.push_back("misaligned");
+  }
+  scan(filter, classes, true, [&](const ScanRow& r) {
     auto it = by_ip.find(r.source_ip);
     if (it == by_ip.end()) {
       if (impersonators) {
@@ -317,50 +345,53 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     SourceRow& row = a.row;
     if (row.messages < filter.min_count) continue;
     row.main_class = main_class_of(row.classes);
-    row.header_from.assign(a.header_from.begin(), a.header_from.end());
-    row.dkim_domains.assign(a.dkim.begin(), a.dkim.end());
-    row.spf_domains.assign(a.spf.begin(), a.spf.end());
-    row.domains.assign(a.domains.begin(), a.domains.end());
-    row.unaligned_domains.assign(a.unaligned.begin(), a.unaligned.end());
-    for (const std::int64_t id : a.reporters)
+    row.header_from = a.header_from.sorted();
+    row.dkim_domains = a.dkim.sorted();
+    row.spf_domains = a.spf.sorted();
+    row.domains = a.domains.sorted();
+    row.unaligned_domains = a.unaligned.sorted();
+    for (const std::int64_t id : a.reporters.items)
       if (auto it = names.find(id); it != names.end()) row.reporters.push_back(it->second);
     std::sort(row.reporters.begin(), row.reporters.end());
     rows.push_back(std::move(row));
   }
 
-  // Numeric keys descending, then by address for a stable order.
-  auto by_address = [](const SourceRow& a, const SourceRow& b) {
-    const auto ia = parse_cidr(a.source), ib = parse_cidr(b.source);
-    if (ia && ib && ia->first != ib->first) return ia->first < ib->first;
-    if (ia.has_value() != ib.has_value()) return ia.has_value();
-    return a.source < b.source;
-  };
-  auto numeric = [&](auto key) {
-    return [key, by_address](const SourceRow& a, const SourceRow& b) {
-      const auto ka = key(a), kb = key(b);
-      if (ka != kb) return ka > kb;
-      return by_address(a, b);
-    };
+  // Numeric keys descending, then by address (parsed once) for a stable order.
+  struct Keyed {
+    std::int64_t key = 0;
+    std::optional<IpAddress> address;
+    SourceRow* row = nullptr;
   };
   const std::string& sort = filter.sort;
-  if (sort == "source")
-    std::sort(rows.begin(), rows.end(), by_address);
-  else if (sort == "first-seen")
-    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return -r.first_seen; }));
-  else if (sort == "last-seen")
-    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return r.last_seen; }));
-  else if (sort == "failing")
-    std::sort(rows.begin(), rows.end(),
-              numeric([](const SourceRow& r) { return r.messages - r.dmarc_pass; }));
-  else
-    std::sort(rows.begin(), rows.end(), numeric([](const SourceRow& r) { return r.messages; }));
+  std::vector<Keyed> keyed;
+  keyed.reserve(rows.size());
+  for (SourceRow& row : rows) {
+    Keyed k;
+    k.row = &row;
+    if (const auto range = parse_cidr(row.source)) k.address = range->first;
+    if (sort == "first-seen") k.key = -row.first_seen;
+    else if (sort == "last-seen") k.key = row.last_seen;
+    else if (sort == "failing") k.key = row.messages - row.dmarc_pass;
+    else if (sort != "source") k.key = row.messages;
+    keyed.push_back(std::move(k));
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.key != b.key) return a.key > b.key;
+    if (a.address.has_value() != b.address.has_value()) return a.address.has_value();
+    if (a.address && *a.address != *b.address) return *a.address < *b.address;
+    return a.row->source < b.row->source;
+  });
+  std::vector<SourceRow> sorted;
+  sorted.reserve(keyed.size());
+  for (const Keyed& k : keyed) sorted.push_back(std::move(*k.row));
+  rows = std::move(sorted);
   apply_limit(rows, filter);
   return rows;
 }
 
 std::vector<TimelineRow> SqliteQueries::timeline(const QueryFilter& filter, Period period) {
   std::map<std::int64_t, TimelineRow> by_period;
-  scan(filter, [&](const ScanRow& r) {
+  scan(filter, {}, false, [&](const ScanRow& r) {
     // A report counts on the UTC day of its window's midpoint.
     const std::int64_t day = floor_div(r.begin + (r.end - r.begin) / 2, 86400);
     std::int64_t start_day = day;
