@@ -14,10 +14,12 @@ namespace dmarcq::store {
 
 namespace {
 
-// PRAGMAs that only report something, allowed without an argument.
-constexpr std::array<const char*, 12> kReadPragmas = {
-    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
-    "foreign_key_list", "user_version", "schema_version", "page_count", "page_size", "compile_options"};
+// PRAGMAs whose argument only names what to describe.
+constexpr std::array<const char*, 7> kInfoPragmas = {
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list"};
+// PRAGMAs that report a setting, allowed without an argument (with one they set it).
+constexpr std::array<const char*, 5> kReadPragmas = {
+    "user_version", "schema_version", "page_count", "page_size", "compile_options"};
 
 int authorize(void* user, int action, const char* arg1, const char* arg2, const char*, const char*) {
   auto* denied = static_cast<std::string*>(user);
@@ -35,9 +37,13 @@ int authorize(void* user, int action, const char* arg1, const char* arg2, const 
       }
       return SQLITE_OK;
     case SQLITE_PRAGMA:
-      if (arg1 && !arg2)
-        for (const char* name : kReadPragmas)
+      if (arg1) {
+        for (const char* name : kInfoPragmas)
           if (sqlite3_stricmp(arg1, name) == 0) return SQLITE_OK;
+        if (!arg2)
+          for (const char* name : kReadPragmas)
+            if (sqlite3_stricmp(arg1, name) == 0) return SQLITE_OK;
+      }
       *denied = fmt::format("PRAGMA {}{}{}", arg1 ? arg1 : "", arg2 ? " = " : "", arg2 ? arg2 : "");
       return SQLITE_DENY;
     case SQLITE_ATTACH:
