@@ -299,18 +299,22 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     });
 
   if (impersonators && query.new_since) {
-    // New: no report containing the source (any class) ended at or before new_since.
-    std::string sql = "SELECT 1 FROM daily_sources WHERE source_ip = ?1 AND end_ts <= ?2";
+    // New: no report containing the source (any class) ended at or before
+    // new_since. Looked up through records_ip; a source that is not an IP
+    // address cannot be looked up and counts as new.
+    std::string sql =
+        "SELECT 1 FROM records r JOIN reports rp ON rp.id = r.report WHERE r.ip = ?1 AND rp.end_ts <= ?2";
     int next = 3;
     if (!filter.domains.empty()) {
-      sql += " AND domain IN (";
+      sql += " AND rp.domain IN (";
       for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
       sql += ")";
     }
     sql += " LIMIT 1";
     Statement seen = db_.prepare(sql);
     std::erase_if(by_ip, [&](const auto& entry) {
-      seen.bind(1, std::string_view(entry.first)).bind(2, *query.new_since);
+      if (!entry.second.address) return false;
+      seen.bind_blob(1, entry.second.address->bytes.data(), 16).bind(2, *query.new_since);
       int bind = 3;
       for (const auto& domain : filter.domains) seen.bind(bind++, std::string_view(domain));
       const bool old = seen.step();
