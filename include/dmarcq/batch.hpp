@@ -33,7 +33,7 @@ struct BatchSettings {
 
 struct BatchTotals {
   std::int64_t inputs = 0, reports = 0, records = 0, duplicates = 0, conflicts = 0, rejected = 0,
-               kept = 0;
+               kept = 0, failures = 0, failure_duplicates = 0;
 };
 
 // Runs the whole import. `on_outcome` is called (writer thread) for every

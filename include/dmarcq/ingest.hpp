@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dmarcq/error.hpp"
+#include "dmarcq/failure_model.hpp"
 #include "dmarcq/limits.hpp"
 #include "dmarcq/model.hpp"
 #include "dmarcq/store.hpp"
@@ -27,8 +28,15 @@ struct ParsedReport {
   std::string raw_payload_sha256;
 };
 
+// A failure (forensic) report found in a message.
+struct ParsedFailure {
+  FailureReport report;
+  std::string sha256;  // of the feedback part, original headers and text: the dedup key
+};
+
 struct Extraction {
   std::vector<ParsedReport> reports;
+  std::vector<ParsedFailure> failures;
   std::vector<std::string> notes;  // skipped members / parts, lenient-parse diagnostics
   std::optional<std::string> message_id;  // of the carrying email, if any
   // Decoded attachments that raw_payload views point into (a deque: stable addresses).
@@ -47,6 +55,8 @@ struct IngestSettings {
   Limits limits;
   bool keep_raw = true;        // keep each payload as received (for `dmarcq reprocess`)
   bool keep_rejected = false;  // keep rejected inputs whole in the `rejected` table
+  bool keep_bodies = false;    // failure reports: keep the original message body (personal data)
+  bool redact = false;         // failure reports: replace address local parts with a hash
 };
 
 enum class InputStatus { stored, duplicate, rejected };
@@ -58,9 +68,16 @@ struct InputOutcome {
   std::int64_t records_stored = 0;
   std::int64_t duplicates = 0;
   std::int64_t conflicts = 0;
+  std::int64_t failures_stored = 0;
+  std::int64_t failure_duplicates = 0;
   std::optional<Error> error;      // set when rejected
   std::vector<std::string> notes;
 };
+
+// Replaces the local part of every e-mail address in `text` with "h-" and 12
+// hex digits of its SHA-256 (`ingest --redact`): the same sender stays
+// recognisable across reports without being readable.
+std::string redact_addresses(std::string_view text);
 
 // Writes what extract_reports found (or the rejection) into an open batch.
 InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const std::string& input_name,

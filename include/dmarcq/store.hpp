@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dmarcq/failure_model.hpp"
 #include "dmarcq/model.hpp"
 
 namespace dmarcq {
@@ -41,6 +42,28 @@ struct IncomingReport {
   // `dmarcq reprocess`; empty = not kept (--no-keep-raw).
   std::string_view raw_payload;
   std::string raw_payload_sha256;
+};
+
+// A failure report to store (already redacted / stripped of its body as asked).
+struct IncomingFailure {
+  const FailureReport* report = nullptr;
+  std::string sha256;       // dedup key: same feedback part and original headers = same report
+  std::string source_file;
+};
+
+struct StoredFailure {
+  std::int64_t id = 0;
+  std::int64_t ingested_at = 0;
+  std::string source_file;
+  FailureReport report;
+};
+
+struct FailureFilter {
+  std::vector<std::string> domains;      // Reported-Domain; empty = all
+  std::optional<std::int64_t> since;     // Arrival-Date >= since
+  std::optional<std::int64_t> until;     // Arrival-Date < until
+  std::optional<std::array<std::uint8_t, 16>> ip_first, ip_last;  // Source-IP range
+  std::optional<std::int64_t> limit;
 };
 
 // An input that carried no report, or a broken one: kept whole.
@@ -108,6 +131,8 @@ class WriteBatch {
   // Keeps (or, if the same bytes are kept already, re-dates) a rejected input.
   virtual void keep_rejected(const RejectedInput& input) = 0;
   virtual void forget_rejected(std::int64_t id) = 0;
+  // Failure reports: stored, or duplicate when the same sha256 is stored.
+  virtual std::vector<AddResult> add_failure_reports(const std::vector<IncomingFailure>& reports) = 0;
   // Replaces every report parsed from raw payload `id` by `reports` (reprocess).
   virtual std::vector<AddResult> replace_reports_of_payload(std::int64_t id,
                                                             const std::vector<IncomingReport>& reports) = 0;
@@ -134,6 +159,11 @@ class Store {
   virtual std::vector<RejectedInfo> rejected() = 0;
   virtual void for_each_rejected(const std::function<void(const RejectedInfo&, std::string_view bytes)>& visit) = 0;
   virtual void for_each_raw_payload(const std::function<void(const RawPayload&)>& visit) = 0;
+
+  // Newest first (by Arrival-Date, then id).
+  virtual void for_each_failure(const FailureFilter& filter,
+                                const std::function<void(const StoredFailure&)>& visit) = 0;
+  virtual std::optional<StoredFailure> failure(std::int64_t id) = 0;
 
   virtual void for_each_report(const ReportFilter& filter,
                                const std::function<void(const StoredReport&)>& visit) = 0;

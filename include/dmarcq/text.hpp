@@ -21,6 +21,8 @@ std::optional<std::int64_t> parse_int64(std::string_view text);
 // Makes text safe to print on a terminal: control characters (C0, DEL, C1 in
 // UTF-8) become \xNN, so report content can never send escape sequences.
 std::string printable(std::string_view text);
+// The same, but line breaks and tabs are kept (for multi-line text such as headers).
+std::string printable_multiline(std::string_view text);
 
 // Lowercase hex of bytes.
 std::string to_hex(std::string_view bytes);

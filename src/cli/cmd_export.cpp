@@ -16,6 +16,7 @@ namespace {
 
 struct ExportOptions {
   std::string format = "ndjson";
+  std::string kind = "all";
   std::vector<std::string> domains;
   std::string since, until;
 };
@@ -52,15 +53,23 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
   auto store = open_for_reading(global);
   const bool array = options.format == "json";
   bool first = true;
-  if (array) std::fputs("[\n", stdout);
-  store->for_each_report(filter, [&](const StoredReport& stored) {
-    const std::string text = report_to_json(stored).dump(-1, ' ', false,
-                                                         nlohmann::ordered_json::error_handler_t::replace);
+  auto emit = [&](const nlohmann::ordered_json& object) {
+    const std::string text = object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     if (array && !first) std::fputs(",\n", stdout);
     std::fputs(text.c_str(), stdout);
     if (!array) std::fputc('\n', stdout);
     first = false;
-  });
+  };
+  if (array) std::fputs("[\n", stdout);
+  if (options.kind != "failure")
+    store->for_each_report(filter, [&](const StoredReport& stored) { emit(report_to_json(stored)); });
+  if (options.kind != "aggregate") {
+    FailureFilter failures;
+    failures.domains = filter.domains;
+    failures.since = filter.since;
+    failures.until = filter.until;
+    store->for_each_failure(failures, [&](const StoredFailure& stored) { emit(failure_to_json(stored)); });
+  }
   if (array) std::fputs(first ? "]\n" : "\n]\n", stdout);
   return exit_ok;
 }
@@ -91,6 +100,9 @@ void register_export(CLI::App& app, GlobalOptions& global, Runner& run) {
   CLI::App* command = app.add_subcommand("export", "Every stored report as JSON (see README)");
   command->add_option("--format", options->format, "ndjson (one report per line) or json (array)")
       ->check(CLI::IsMember({"ndjson", "json"}))
+      ->capture_default_str();
+  command->add_option("--kind", options->kind, "aggregate, failure or all (default) reports")
+      ->check(CLI::IsMember({"aggregate", "failure", "all"}))
       ->capture_default_str();
   command->add_option("--domain", options->domains, "Only this policy domain (repeatable)");
   command->add_option("--since", options->since, "Reports ending after (7d, 24h, 2026-11-01, ISO 8601)");

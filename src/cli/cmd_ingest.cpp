@@ -34,6 +34,8 @@ struct IngestOptions {
   bool quiet = false;
   bool verbose = false;
   bool no_keep_raw = false;
+  bool keep_bodies = false;
+  bool redact = false;
   unsigned jobs = 0;
   Limits limits;
 };
@@ -115,13 +117,16 @@ class Reporter {
   void summary(const BatchTotals& totals) {
     clear_progress();
     if (options_.quiet) return;
-    std::printf("%lld input%s: %lld report%s stored (%lld records), %lld duplicate%s, %lld conflict%s, "
-                "%lld rejected\n",
-                static_cast<long long>(totals.inputs + unreadable_), totals.inputs + unreadable_ == 1 ? "" : "s",
-                static_cast<long long>(totals.reports), totals.reports == 1 ? "" : "s",
-                static_cast<long long>(totals.records), static_cast<long long>(totals.duplicates),
-                totals.duplicates == 1 ? "" : "s", static_cast<long long>(totals.conflicts),
-                totals.conflicts == 1 ? "" : "s", static_cast<long long>(totals.rejected + unreadable_));
+    std::string line = fmt::format(
+        "{} input{}: {} report{} stored ({} records), {} duplicate{}, {} conflict{}, {} rejected",
+        totals.inputs + unreadable_, totals.inputs + unreadable_ == 1 ? "" : "s", totals.reports,
+        totals.reports == 1 ? "" : "s", totals.records, totals.duplicates, totals.duplicates == 1 ? "" : "s",
+        totals.conflicts, totals.conflicts == 1 ? "" : "s", totals.rejected + unreadable_);
+    // Failure reports are rarer: mentioned only when there were some.
+    if (totals.failures + totals.failure_duplicates > 0)
+      line += fmt::format("; {} failure report{} stored, {} duplicate", totals.failures,
+                          totals.failures == 1 ? "" : "s", totals.failure_duplicates);
+    std::printf("%s\n", line.c_str());
   }
 
   [[nodiscard]] std::int64_t unreadable() const { return unreadable_; }
@@ -275,6 +280,8 @@ IngestSettings ingest_settings(const IngestOptions& options) {
   settings.limits = options.limits;
   settings.keep_raw = !options.no_keep_raw;
   settings.keep_rejected = true;
+  settings.keep_bodies = options.keep_bodies;
+  settings.redact = options.redact;
   return settings;
 }
 
@@ -292,10 +299,12 @@ int run_mda(const GlobalOptions& global, const IngestOptions& options) {
     return options.strict ? exit_data_error : exit_ok;
   }
   if (options.verbose)
-    std::fprintf(stderr, "dmarcq: stdin: %lld stored (%lld records), %lld duplicate\n",
+    std::fprintf(stderr, "dmarcq: stdin: %lld stored (%lld records), %lld duplicate, %lld failure report%s\n",
                  static_cast<long long>(outcome.reports_stored),
                  static_cast<long long>(outcome.records_stored),
-                 static_cast<long long>(outcome.duplicates));
+                 static_cast<long long>(outcome.duplicates),
+                 static_cast<long long>(outcome.failures_stored + outcome.failure_duplicates),
+                 outcome.failures_stored + outcome.failure_duplicates == 1 ? "" : "s");
   return exit_ok;
 }
 
@@ -344,6 +353,10 @@ void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run) {
                     "Exit 65 when a message carries no valid report, even though it was kept");
   command->add_flag("--no-keep-raw", options->no_keep_raw,
                     "Do not keep each payload as received (then `dmarcq reprocess` cannot re-parse it)");
+  command->add_flag("--keep-bodies", options->keep_bodies,
+                    "Failure reports: also keep the original message body (default: headers only)");
+  command->add_flag("--redact", options->redact,
+                    "Failure reports: replace the local part of every address with a hash");
   command->add_option("-j,--jobs", options->jobs, "Parser threads (default: cores - 1, at least 1)");
   command->add_flag("-q,--quiet", options->quiet, "No summary line, no progress");
   command->add_flag("-v,--verbose", options->verbose, "One line per input, with notes");

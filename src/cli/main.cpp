@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
   register_export(app, global, runner);
   register_conflicts(app, global, runner);
   register_rejected(app, global, runner);
+  register_failures(app, global, runner);
   register_queries(app, global, runner);
 
   try {

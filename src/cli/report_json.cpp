@@ -53,6 +53,7 @@ Json report_to_json(const StoredReport& stored) {
   for (const Record& record : report.records) records.push_back(record_to_json(record));
   const Provenance& source = stored.provenance;
   return Json{
+      {"kind", "aggregate"},
       {"org_name", report.org_name},
       {"email", optional_text(report.email)},
       {"extra_contact_info", optional_text(report.extra_contact_info)},
@@ -86,6 +87,74 @@ Json report_to_json(const StoredReport& stored) {
         {"mail_date", optional_text(source.mail_date)},
         {"mail_subject", optional_text(source.mail_subject)},
         {"attachment_name", optional_text(source.attachment_name)},
+        {"ingested_at", stored.ingested_at}}}};
+}
+
+Json failure_to_json(const StoredFailure& stored) {
+  const FailureReport& r = stored.report;
+  const OriginalMessage& o = r.original;
+  Json auth_failures = Json::array();
+  for (const auto& failure : r.auth_failures) auth_failures.push_back(std::string(failure.text()));
+  Json extra = Json::array();
+  for (const auto& field : r.extra_fields) extra.push_back({{"name", field.name}, {"value", field.value}});
+  Json signatures = Json::array();
+  for (const auto& signature : o.dkim_signatures)
+    signatures.push_back({{"domain", signature.domain}, {"selector", signature.selector}});
+  Json source_ip = nullptr;
+  if (r.source_ip)
+    source_ip = {{"address", r.source_ip->ip},
+                 {"valid", r.source_ip->valid},
+                 {"hostname", optional_text(r.source_ip->hostname)},
+                 {"as_written", r.source_ip->text}};
+  auto optional_int = [](const auto& value) { return value ? Json(*value) : Json(nullptr); };
+  return Json{
+      {"kind", "failure"},
+      {"id", stored.id},
+      {"machine_readable", r.machine_readable},
+      {"feedback_type", enum_text(r.feedback_type)},
+      {"user_agent", optional_text(r.user_agent)},
+      {"version", optional_text(r.version)},
+      {"original_envelope_id", optional_text(r.original_envelope_id)},
+      {"original_mail_from", optional_text(r.original_mail_from)},
+      {"original_rcpt_to", r.original_rcpt_to},
+      {"arrival_date", optional_int(r.arrival_date)},
+      {"arrival_date_text", optional_text(r.arrival_date_text)},
+      {"reporting_mta", optional_text(r.reporting_mta)},
+      {"source_ip", std::move(source_ip)},
+      {"source_port", r.source_port ? Json(*r.source_port) : Json(nullptr)},
+      {"incidents", optional_int(r.incidents)},
+      {"authentication_results", r.authentication_results},
+      {"reported_domains", r.reported_domains},
+      {"reported_uris", r.reported_uris},
+      {"delivery_result", enum_text(r.delivery_result)},
+      {"auth_failures", std::move(auth_failures)},
+      {"dkim_domains", r.dkim_domains},
+      {"dkim_identity", optional_text(r.dkim_identity)},
+      {"dkim_selector", optional_text(r.dkim_selector)},
+      {"dkim_selector_dns", optional_text(r.dkim_selector_dns)},
+      {"dkim_canonicalized_header", optional_text(r.dkim_canonicalized_header)},
+      {"dkim_canonicalized_body", optional_text(r.dkim_canonicalized_body)},
+      {"spf_dns", r.spf_dns},
+      {"identity_alignment", r.identity_alignment ? Json(r.identity_alignment->text) : Json(nullptr)},
+      {"extra_fields", std::move(extra)},
+      {"original",
+       {{"source", o.source},
+        {"from", optional_text(o.from)},
+        {"to", optional_text(o.to)},
+        {"subject", optional_text(o.subject)},
+        {"date", optional_text(o.date)},
+        {"message_id", optional_text(o.message_id)},
+        {"authentication_results", o.authentication_results},
+        {"dkim_signatures", std::move(signatures)},
+        {"headers", o.headers},
+        {"body", optional_text(o.body)}}},
+      {"human_readable", r.human_readable},
+      {"source",
+       {{"file", stored.source_file},
+        {"mail_from", optional_text(r.mail_from)},
+        {"mail_subject", optional_text(r.mail_subject)},
+        {"mail_date", optional_text(r.mail_date)},
+        {"message_id", optional_text(r.mail_message_id)},
         {"ingested_at", stored.ingested_at}}}};
 }
 

@@ -8,5 +8,6 @@
 namespace dmarcq::cli {
 
 nlohmann::ordered_json report_to_json(const StoredReport& stored);
+nlohmann::ordered_json failure_to_json(const StoredFailure& stored);
 
 }  // namespace dmarcq::cli

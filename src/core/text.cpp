@@ -72,6 +72,22 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string printable_multiline(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find_first_of("\n\t", start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view piece = text.substr(start, end - start);
+    if (!piece.empty() && piece.back() == '\r' && end < text.size() && text[end] == '\n') piece.remove_suffix(1);
+    out += printable(piece);
+    if (end == text.size()) break;
+    out += text[end];
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string to_hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -129,6 +129,8 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
           totals.reports += outcome.reports_stored;
           totals.records += outcome.records_stored;
           totals.duplicates += outcome.duplicates;
+          totals.failures += outcome.failures_stored;
+          totals.failure_duplicates += outcome.failure_duplicates;
           totals.conflicts += outcome.conflicts;
           if (outcome.status == InputStatus::rejected) ++totals.rejected;
           if (outcome.kept) ++totals.kept;

@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 
+#include "dmarcq/arf.hpp"
 #include "dmarcq/archive.hpp"
 #include "dmarcq/hash.hpp"
 #include "dmarcq/ingest.hpp"
 #include "dmarcq/mime.hpp"
 #include "dmarcq/normalize.hpp"
 #include "dmarcq/xml.hpp"
+#include "redact.hpp"
 
 namespace dmarcq {
 
@@ -61,10 +63,32 @@ bool may_hold_report(ContentFormat format) {
          format == ContentFormat::zip || format == ContentFormat::zlib;
 }
 
+Expected<Extraction> extract_failures(const MailMessage& message) {
+  auto reports = parse_failure_reports(message);
+  if (!reports) return reports.error();
+  Extraction extraction;
+  extraction.message_id = message.message_id;
+  for (FailureReport& report : *reports) {
+    for (auto& domain : report.reported_domains) domain = normalize_domain(domain);
+    for (const auto& note : report.diagnostics) extraction.notes.push_back(note);
+    // Re-deliveries add Received fields to the carrying message; the report
+    // itself (feedback part, original headers, text) stays the same.
+    std::string key = report.feedback_text;
+    key += '\0';
+    key += report.original.headers;
+    key += '\0';
+    key += report.human_readable;
+    std::string sha256 = sha256_hex(key);
+    extraction.failures.push_back(ParsedFailure{std::move(report), std::move(sha256)});
+  }
+  return extraction;
+}
+
 Expected<Extraction> extract_from_mail(std::string_view bytes, const std::string& input_name,
                                        const Limits& limits) {
   auto message = parse_mail(bytes, limits);
   if (!message) return message.error();
+  if (looks_like_failure_report(*message)) return extract_failures(*message);
   Extraction extraction;
   extraction.message_id = message->message_id;
   Provenance base;
@@ -138,6 +162,31 @@ Expected<Extraction> extract_reports(std::string_view bytes, const std::string& 
   return extraction;
 }
 
+namespace {
+
+void store_failures(WriteBatch& batch, const std::string& input_name, const Extraction& extraction,
+                    const IngestSettings& settings, InputOutcome& outcome) {
+  if (extraction.failures.empty()) return;
+  // What is stored is a copy: personal data is dropped or redacted first.
+  std::vector<FailureReport> prepared;
+  prepared.reserve(extraction.failures.size());
+  for (const ParsedFailure& parsed : extraction.failures) {
+    FailureReport report = parsed.report;
+    if (!settings.keep_bodies) report.original.body.reset();
+    if (settings.redact) redact_failure_report(report);
+    prepared.push_back(std::move(report));
+  }
+  std::vector<IncomingFailure> incoming;
+  for (std::size_t i = 0; i < prepared.size(); ++i)
+    incoming.push_back(IncomingFailure{&prepared[i], extraction.failures[i].sha256, input_name});
+  for (const AddResult& result : batch.add_failure_reports(incoming)) {
+    if (result.outcome == AddOutcome::stored) ++outcome.failures_stored;
+    else ++outcome.failure_duplicates;
+  }
+}
+
+}  // namespace
+
 InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const std::string& input_name,
                               Expected<Extraction>& extraction, const IngestSettings& settings) {
   InputOutcome outcome;
@@ -167,6 +216,7 @@ InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const s
     }
     incoming.push_back(std::move(in));
   }
+  store_failures(batch, input_name, *extraction, settings, outcome);
   const std::vector<AddResult> results = batch.add_reports(incoming);
   for (std::size_t i = 0; i < results.size(); ++i) {
     const AggregateReport& report = extraction->reports[i].report;
@@ -187,7 +237,8 @@ InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const s
         break;
     }
   }
-  outcome.status = outcome.reports_stored > 0 ? InputStatus::stored : InputStatus::duplicate;
+  outcome.status = outcome.reports_stored + outcome.failures_stored > 0 ? InputStatus::stored
+                                                                       : InputStatus::duplicate;
   return outcome;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "dmarcq/hash.hpp"
+#include "failure_store.hpp"
 #include "query_rollup.hpp"
 #include "sqlite_store.hpp"
 
@@ -183,8 +184,8 @@ std::int64_t message_count_of(const AggregateReport& report) {
 
 class SqliteWriteBatch final : public WriteBatch {
  public:
-  SqliteWriteBatch(Database& db, SqliteStore::WriteStatements& statements)
-      : db_(db), w_(statements), transaction_(db), now_(now_epoch()) {}
+  SqliteWriteBatch(Database& db, SqliteStore::WriteStatements& statements, FailureWriter& failures)
+      : db_(db), w_(statements), failures_(failures), transaction_(db), now_(now_epoch()) {}
 
   std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) override {
     return in_savepoint([&] {
@@ -225,6 +226,10 @@ class SqliteWriteBatch final : public WriteBatch {
 
   void forget_rejected(std::int64_t id) override { w_.delete_rejected.bind(1, id).run(); }
 
+  std::vector<AddResult> add_failure_reports(const std::vector<IncomingFailure>& reports) override {
+    return in_savepoint([&] { return failures_.add(db_, reports, now_); });
+  }
+
   void commit() override { transaction_.commit(); }
 
  private:
@@ -250,6 +255,7 @@ class SqliteWriteBatch final : public WriteBatch {
 
   Database& db_;
   SqliteStore::WriteStatements& w_;
+  FailureWriter& failures_;
   WriteTransaction transaction_;
   std::int64_t now_;
 };
@@ -407,7 +413,8 @@ void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_
 
 std::unique_ptr<WriteBatch> SqliteStore::begin_batch() {
   if (!write_) write_ = std::make_shared<WriteStatements>(db_);
-  return std::make_unique<SqliteWriteBatch>(db_, *write_);
+  if (!failure_writer_) failure_writer_ = std::make_shared<FailureWriter>(db_);
+  return std::make_unique<SqliteWriteBatch>(db_, *write_, *failure_writer_);
 }
 
 }  // namespace dmarcq::store

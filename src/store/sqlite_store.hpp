@@ -6,6 +6,8 @@
 
 namespace dmarcq::store {
 
+class FailureWriter;
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const StoreOptions& options);
@@ -14,6 +16,9 @@ class SqliteStore final : public Store {
   std::vector<RejectedInfo> rejected() override;
   void for_each_rejected(const std::function<void(const RejectedInfo&, std::string_view)>& visit) override;
   void for_each_raw_payload(const std::function<void(const RawPayload&)>& visit) override;
+  void for_each_failure(const FailureFilter& filter,
+                        const std::function<void(const StoredFailure&)>& visit) override;
+  std::optional<StoredFailure> failure(std::int64_t id) override;
   void for_each_report(const ReportFilter& filter,
                        const std::function<void(const StoredReport&)>& visit) override;
   std::vector<ConflictInfo> conflicts() override;
@@ -32,6 +37,7 @@ class SqliteStore final : public Store {
 
  private:
   std::shared_ptr<WriteStatements> write_;
+  std::shared_ptr<FailureWriter> failure_writer_;
 };
 
 // Order-insensitive digest of a normalized report's content, for telling a

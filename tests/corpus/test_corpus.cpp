@@ -258,3 +258,50 @@ TEST_CASE("re-ingesting the whole corpus stores nothing new", "[corpus]") {
   CHECK(before.out == after.out);
   CHECK(!before.out.empty());
 }
+
+TEST_CASE("every corpus failure report ingests and exports its expected facts", "[corpus][failure]") {
+  if (!corpus_available()) return;
+  int checked = 0;
+  for (const ManifestRow& row : read_manifest()) {
+    if (row.kind != "forensic" || !fs::exists(expected_path(row))) continue;
+    std::ifstream in(expected_path(row));
+    const json expected = json::parse(in);
+    INFO("corpus file: " << row.path);
+    TempDir dir;
+    const std::string db = dir.file("corpus.db");
+    const auto ingest = run_command(dmarcq_command(db) + " ingest " + quote(corpus_dir() + "/" + row.path));
+    INFO(ingest.out << ingest.err);
+    CHECK(ingest.exit_code == 0);
+    CHECK(ingest.out.find("; 1 failure report stored") != std::string::npos);
+    const auto exported = run_command(dmarcq_command(db) + " export --kind failure --format json");
+    const json actual = json::parse(exported.out);
+    REQUIRE(actual.size() == 1);
+    const json& got = actual[0];
+    const json& reports = field(expected, "feedback_reports");
+    if (reports.empty()) {
+      // No machine-readable part: stored all the same, and marked.
+      CHECK(got["machine_readable"] == false);
+    } else {
+      const json& want = reports[0];
+      auto joined = [](const json& list) {
+        std::string out;
+        for (const auto& item : list) out += (out.empty() ? "" : ", ") + item.get<std::string>();
+        return out;
+      };
+      if (want.contains("feedback-type")) CHECK(lower(want["feedback-type"]) == lower(got["feedback_type"]));
+      if (want.contains("source-ip")) CHECK(want["source-ip"] == got["source_ip"]["as_written"]);
+      if (want.contains("reported-domain"))
+        CHECK(domain(want["reported-domain"]) == domain(got["reported_domains"][0]));
+      if (want.contains("auth-failure"))
+        CHECK(dmarcq::to_lower_ascii(want["auth-failure"].get<std::string>()) == joined(got["auth_failures"]));
+      if (want.contains("original-mail-from")) CHECK(want["original-mail-from"] == got["original_mail_from"]);
+      if (want.contains("user-agent")) CHECK(want["user-agent"] == got["user_agent"]);
+      if (want.contains("arrival-date")) CHECK(want["arrival-date"] == got["arrival_date_text"]);
+    }
+    // Delivered again: stored once.
+    const auto again = run_command(dmarcq_command(db) + " ingest " + quote(corpus_dir() + "/" + row.path));
+    CHECK(again.out.find("; 0 failure reports stored, 1 duplicate") != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked >= 10);
+}
