@@ -15,6 +15,7 @@ struct Limits {
   // XML.
   std::uint64_t max_records_per_report = 1'000'000;
   std::uint32_t max_xml_depth = 64;
+  std::uint64_t max_field_bytes = 1u << 20;  // one text value (org_name, domain, comment, ...)
   // MIME (checked before the message reaches mimetic; see src/mime).
   std::uint64_t max_message_bytes = 64ull << 20;
   std::uint32_t max_mime_depth = 64;

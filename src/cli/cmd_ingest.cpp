@@ -372,6 +372,9 @@ void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run) {
       ->capture_default_str();
   command->add_option("--max-records", options->limits.max_records_per_report, "Most records per report")
       ->capture_default_str();
+  command->add_option("--max-field", options->limits.max_field_bytes, "Longest single text value in a report")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1MiB");
   command->add_option("--max-message", options->limits.max_message_bytes, "Largest email message (e.g. 64MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("64MiB");

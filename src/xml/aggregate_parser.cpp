@@ -36,11 +36,27 @@ Error malformed(std::string message, std::string where) {
 }
 
 // Depth-first walk without recursion, so 10,000 nested elements cost a loop,
-// not the stack. Depth 1 is the root element.
-std::optional<Error> check_depth(pugi::xml_node root, std::uint32_t max_depth) {
+// not the stack. Depth 1 is the root element. Checks text sizes on the way.
+// A text value longer than the limit (a 200 MB org_name) is refused before
+// anything copies it.
+std::optional<Error> check_text_size(pugi::xml_node element, std::uint64_t max_bytes) {
+  for (pugi::xml_node child = element.first_child(); child; child = child.next_sibling()) {
+    if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata) continue;
+    const std::size_t size = std::strlen(child.value());
+    if (size > max_bytes)
+      return make_error(ErrorKind::limit_exceeded,
+                        "a text value of " + std::to_string(size) + " bytes, longer than the " +
+                            std::to_string(max_bytes) + " byte limit",
+                        std::string(local_name(element)));
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_depth(pugi::xml_node root, std::uint32_t max_depth, std::uint64_t max_text) {
   std::uint32_t depth = 1;
   pugi::xml_node node = root;
   while (true) {
+    if (auto error = check_text_size(node, max_text)) return error;
     if (pugi::xml_node child = first_child_element(node)) {
       node = child;
       if (++depth > max_depth) {
@@ -315,7 +331,7 @@ Expected<AggregateReport> parse_report(std::string_view xml, const Limits& limit
     return make_error(ErrorKind::not_a_report,
                       "root element is <" + printable(root->name()) + ">, not <feedback>");
   }
-  if (auto error = check_depth(*root, limits.max_xml_depth)) return *error;
+  if (auto error = check_depth(*root, limits.max_xml_depth, limits.max_field_bytes)) return *error;
 
   report.xml_namespace = root_namespace(*root);
   ReportParser parser(report, limits);

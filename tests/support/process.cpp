@@ -1,6 +1,8 @@
 #include "process.hpp"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +42,28 @@ CommandResult run_command(const std::string& command, const std::string& stdin_f
   result.out = read_text_file(out_file);
   result.err = read_text_file(err_file);
   return result;
+}
+
+MeasuredResult run_measured(const std::string& command) {
+  TempDir scratch;
+  const std::string out_file = scratch.file("out");
+  const std::string err_file = scratch.file("err");
+  const std::string script = "exec " + command + " >" + quote(out_file) + " 2>" + quote(err_file) + " </dev/null";
+  MeasuredResult measured;
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (wait4(pid, &status, 0, &usage) < 0) throw std::runtime_error("wait4 failed");
+  measured.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  measured.result.out = read_text_file(out_file);
+  measured.result.err = read_text_file(err_file);
+  measured.peak_rss_kib = usage.ru_maxrss;
+  return measured;
 }
 
 TempDir::TempDir() {

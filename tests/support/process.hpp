@@ -14,6 +14,15 @@ struct CommandResult {
 // Runs `command` with /bin/sh; stdin from `stdin_file` when not empty.
 CommandResult run_command(const std::string& command, const std::string& stdin_file = {});
 
+struct MeasuredResult {
+  CommandResult result;
+  long peak_rss_kib = 0;  // the command's own peak resident set size
+};
+
+// Runs one program (through `exec` in /bin/sh, so that the measured process
+// is the program itself) and reports its peak RSS.
+MeasuredResult run_measured(const std::string& command);
+
 // Shell-quotes one argument.
 std::string quote(const std::string& argument);
 
