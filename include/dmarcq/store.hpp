@@ -176,6 +176,11 @@ class Store {
 // Throws Failure: temporary (cannot open/lock), database (corrupt, newer schema).
 std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options);
 
+// `dmarcq db check`: SQLite's integrity and foreign-key checks plus dmarcq's
+// own invariant (every report has exactly the records it says). Returns the
+// problems found; empty when the database is sound.
+std::vector<std::string> check_sqlite_database(const StoreOptions& options);
+
 // The schema version this build migrates to.
 int latest_schema_version();
 

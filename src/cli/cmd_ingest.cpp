@@ -37,6 +37,7 @@ struct IngestOptions {
   bool keep_bodies = false;
   bool redact = false;
   unsigned jobs = 0;
+  std::size_t commit_every = 1000;
   Limits limits;
 };
 
@@ -315,6 +316,7 @@ int run_batch_import(const GlobalOptions& global, const IngestOptions& options) 
   BatchSettings settings;
   settings.ingest = ingest_settings(options);
   settings.workers = options.jobs;
+  settings.commit_every_inputs = std::max<std::size_t>(1, options.commit_every);
   const BatchTotals totals = run_batch(
       *store, [&walker] { return walker.next(); }, settings,
       [&reporter](const BatchItem& item, const InputOutcome& outcome) { reporter.outcome(item, outcome); });
@@ -358,6 +360,11 @@ void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run) {
   command->add_flag("--redact", options->redact,
                     "Failure reports: replace the local part of every address with a hash");
   command->add_option("-j,--jobs", options->jobs, "Parser threads (default: cores - 1, at least 1)");
+  command->add_option("--commit-every", options->commit_every,
+                      "Batch imports: commit after this many inputs (or 1 s); a message is marked "
+                      "processed only after its commit")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   command->add_flag("-q,--quiet", options->quiet, "No summary line, no progress");
   command->add_flag("-v,--verbose", options->verbose, "One line per input, with notes");
   command->add_option("--max-decompressed", options->limits.max_decompressed_bytes,

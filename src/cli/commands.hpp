@@ -23,6 +23,8 @@ using Runner = std::function<int()>;
 void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_export(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run);
+// Adds `check` to the `db` subcommand (register after register_query_reports).
+void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run);
 void register_failures(CLI::App& app, GlobalOptions& global, Runner& run);  // + show-failure
 void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run);  // + reprocess
 // summary, sources, impersonators, timeline, reports, show, sql, db rebuild-rollups

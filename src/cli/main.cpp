@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
   register_rejected(app, global, runner);
   register_failures(app, global, runner);
   register_queries(app, global, runner);
+  register_db_check(app, global, runner);
 
   try {
     app.parse(argc, argv);

@@ -40,7 +40,10 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  const int rc = sqlite3_bind_text64(get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+  // A default-constructed view has no data pointer, and SQLite binds a null
+  // pointer as NULL: an empty text must stay an empty text.
+  const char* data = text.data() ? text.data() : "";
+  const int rc = sqlite3_bind_text64(get(), index, data, text.size(), SQLITE_TRANSIENT,
                                      SQLITE_UTF8);
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
   return *this;

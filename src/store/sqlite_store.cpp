@@ -23,6 +23,29 @@ std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options) {
   return std::make_unique<store::SqliteStore>(options);
 }
 
+std::vector<std::string> check_sqlite_database(const StoreOptions& options) {
+  StoreOptions read_only = options;
+  read_only.read_only = true;
+  store::SqliteStore opened(read_only);  // also checks the schema version
+  store::Database db(options.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  std::vector<std::string> problems;
+  store::Statement integrity = db.prepare("PRAGMA integrity_check");
+  while (integrity.step())
+    if (integrity.column_text(0) != "ok") problems.push_back("integrity: " + integrity.column_text(0));
+  store::Statement foreign = db.prepare("PRAGMA foreign_key_check");
+  while (foreign.step())
+    problems.push_back(fmt::format("foreign key: row {} of {} points to a missing {} row",
+                                   foreign.column_int(1), foreign.column_text(0), foreign.column_text(2)));
+  store::Statement incomplete = db.prepare(
+      "SELECT id, record_count, (SELECT count(*) FROM records WHERE report = r.id) FROM reports r "
+      "WHERE record_count != (SELECT count(*) FROM records WHERE report = r.id)");
+  while (incomplete.step())
+    problems.push_back(fmt::format("report {} says {} records but has {}", incomplete.column_int(0),
+                                   incomplete.column_int(1), incomplete.column_int(2)));
+  return problems;
+}
+
 namespace store {
 
 namespace {
