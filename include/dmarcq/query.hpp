@@ -92,6 +92,9 @@ struct SourceRow {
   std::vector<std::string> header_from, dkim_domains, spf_domains, reporters, domains;
   std::vector<std::string> unaligned_domains;  // passed SPF/DKIM without alignment (misaligned)
   std::int64_t first_seen = 0, last_seen = 0;  // begin / end of the reports within the period
+  // Failure (forensic) reports from this source (address or network) that
+  // arrived within the period, for the same policy domains: `dmarcq failures --ip`.
+  std::int64_t failure_reports = 0;
 };
 
 enum class Period { day, week, month };

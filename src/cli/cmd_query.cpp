@@ -103,10 +103,11 @@ int run_sources(const GlobalOptions& global, const SourceOptions& options) {
                "spf_aligned_fail", "dkim_aligned_pass", "dkim_aligned_fail", "failing", "class",
                "classes", "none", "quarantine", "reject", "receiver_disagrees", "header_from",
                "dkim_domains", "spf_domains", "unaligned_pass_domains", "reporters", "domains",
-               "first_seen", "last_seen"},
+               "first_seen", "last_seen", "failure_reports"},
               {network ? "network" : "source", "ips", "label", "messages", "pass", "spf ok", "spf fail",
                "dkim ok", "dkim fail", "failing", "class", "classes", "none", "quar", "reject", "disagree",
-               "header_from", "dkim (d/s)", "spf", "unaligned pass", "reporters", "domains", "first", "last"});
+               "header_from", "dkim (d/s)", "spf", "unaligned pass", "reporters", "domains", "first", "last",
+               "ruf"});
   if (!network) table.hide_in_table("addresses");
   table.hide_in_table("classes").hide_in_table("dmarc_pass").hide_in_table("domains");
   table.hide_in_table("first_seen").hide_in_table("unaligned_pass_domains");
@@ -118,7 +119,7 @@ int run_sources(const GlobalOptions& global, const SourceOptions& options) {
     table.integer(r.dispositions.none).integer(r.dispositions.quarantine).integer(r.dispositions.reject);
     table.integer(r.disagreements).list(r.header_from).list(r.dkim_domains).list(r.spf_domains);
     table.list(r.unaligned_domains).list(r.reporters).list(r.domains);
-    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen));
+    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen)).integer(r.failure_reports);
   }
   print_result(table, options.common, *queries, filter, options.failing ? "failing sources" : "sources");
   return exit_ok;
@@ -135,9 +136,10 @@ int run_impersonators(const GlobalOptions& global, const SourceOptions& options)
   const auto rows = queries->sources(filter, query);
   const bool network = options.by == "network";
   Table table({"source", "addresses", "messages", "class", "none", "quarantine", "reject", "stopped_pct",
-               "header_from", "unaligned_pass_domains", "reporters", "domains", "first_seen", "last_seen"},
+               "header_from", "unaligned_pass_domains", "reporters", "domains", "first_seen", "last_seen",
+               "failure_reports"},
               {network ? "network" : "source", "ips", "messages", "class", "none", "quar", "reject",
-               "stopped%", "header_from", "passed as", "reporters", "domains", "first", "last"});
+               "stopped%", "header_from", "passed as", "reporters", "domains", "first", "last", "ruf"});
   if (!network) table.hide_in_table("addresses");
   if (!options.include_misaligned) table.hide_in_table("unaligned_pass_domains");
   table.hide_in_table("domains");
@@ -150,7 +152,7 @@ int run_impersonators(const GlobalOptions& global, const SourceOptions& options)
     table.integer(r.dispositions.none).integer(r.dispositions.quarantine).integer(r.dispositions.reject);
     table.number(percent(r.dispositions.quarantine + r.dispositions.reject, r.messages));
     table.list(r.header_from).list(r.unaligned_domains).list(r.reporters).list(r.domains);
-    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen));
+    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen)).integer(r.failure_reports);
   }
   print_result(table, options.common, *queries, filter,
                query.new_since ? "new impersonators" : "impersonators");

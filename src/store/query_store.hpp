@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <array>
+#include <map>
 #include <unordered_map>
 
 #include "dmarcq/query.hpp"
@@ -45,6 +47,8 @@ class SqliteQueries final : public Queries {
   // `sources` needs (header_from, auth, reporters, ip) are left empty.
   void scan(const QueryFilter& filter, const std::vector<std::string_view>& classes, bool details,
             const std::function<void(const ScanRow&)>& visit);
+  // Failure reports per Source-IP key within the filter's window and domains.
+  std::map<std::array<std::uint8_t, 16>, std::int64_t> failure_counts(const QueryFilter& filter);
   // reporters.id -> org_name
   const std::unordered_map<std::int64_t, std::string>& reporter_names();
   // Appends " AND ..." for the report filters on table alias `rp` and binds later.

@@ -360,6 +360,18 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     rows.push_back(std::move(row));
   }
 
+  // Link to the failure reports of the same sources.
+  const auto failures = failure_counts(filter);
+  if (!failures.empty()) {
+    for (SourceRow& row : rows) {
+      const auto range = parse_cidr(row.source);
+      if (!range) continue;
+      for (auto it = failures.lower_bound(range->first.bytes);
+           it != failures.end() && it->first <= range->last.bytes; ++it)
+        row.failure_reports += it->second;
+    }
+  }
+
   // Numeric keys descending, then by address (parsed once) for a stable order.
   struct Keyed {
     std::int64_t key = 0;
@@ -391,6 +403,33 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
   rows = std::move(sorted);
   apply_limit(rows, filter);
   return rows;
+}
+
+std::map<std::array<std::uint8_t, 16>, std::int64_t> SqliteQueries::failure_counts(const QueryFilter& filter) {
+  std::string sql = "SELECT ip, count(*) FROM failure_reports WHERE ip IS NOT NULL";
+  int next = 1;
+  if (!filter.domains.empty()) {
+    sql += " AND reported_domain IN (";
+    for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(next++);
+    sql += ")";
+  }
+  if (filter.since) sql += " AND coalesce(arrival_date, ingested_at) >= ?" + std::to_string(next++);
+  if (filter.until) sql += " AND coalesce(arrival_date, ingested_at) < ?" + std::to_string(next++);
+  sql += " GROUP BY ip";
+  Statement statement = db_.prepare(sql);
+  int index = 1;
+  for (const auto& domain : filter.domains) statement.bind(index++, std::string_view(domain));
+  if (filter.since) statement.bind(index++, *filter.since);
+  if (filter.until) statement.bind(index++, *filter.until);
+  std::map<std::array<std::uint8_t, 16>, std::int64_t> counts;
+  while (statement.step()) {
+    const std::string_view key = statement.column_blob(0);
+    if (key.size() != 16) continue;
+    std::array<std::uint8_t, 16> bytes{};
+    std::copy(key.begin(), key.end(), bytes.begin());
+    counts[bytes] = statement.column_int(1);
+  }
+  return counts;
 }
 
 std::vector<TimelineRow> SqliteQueries::timeline(const QueryFilter& filter, Period period) {
