@@ -1,10 +1,11 @@
 // Every input the fuzzers (fuzz/, tools/fuzz) ever found a problem with, fed
 // again to the entry point of the harness that found it:
-// tests/data/fuzz-regressions/<harness>/<name>, harness = extract | unpack | xml | mime.
+// tests/data/fuzz-regressions/<harness>/<name>, harness = extract | unpack | xml | mime | arf.
 // Each must come back as a result or an Error: no crash, no hang. Under the
 // ASan + UBSan pass of tools/test this also catches memory errors and leaks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "dmarcq/archive.hpp"
+#include "dmarcq/arf.hpp"
 #include "dmarcq/ingest.hpp"
 #include "dmarcq/mime.hpp"
 #include "dmarcq/xml.hpp"
@@ -85,5 +87,17 @@ TEST_CASE("fuzz regressions: parse_mail (MIME)") {
   replay("mime", [](const std::string& bytes) {
     auto mail = dmarcq::parse_mail(bytes, Limits{});
     if (!mail) CHECK(!mail.error().describe().empty());
+  });
+}
+
+TEST_CASE("fuzz regressions: failure reports (ARF)") {
+  replay("arf", [](const std::string& bytes) {
+    for (const auto& field : dmarcq::parse_feedback_fields(bytes)) {
+      (void)dmarcq::parse_rfc5322_date(field.value);
+    }
+    auto mail = dmarcq::parse_mail(bytes, Limits{});
+    if (!mail) return;
+    auto reports = dmarcq::parse_failure_reports(*mail);
+    if (!reports) CHECK(!reports.error().describe().empty());
   });
 }
