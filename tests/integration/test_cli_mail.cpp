@@ -283,3 +283,36 @@ TEST_CASE("corpus report emails give the same facts through stdin and --maildir 
   }
   CHECK(checked >= 10);
 }
+
+TEST_CASE("16 concurrent deliveries x 5,000 messages while queries run: nothing lost, nothing locked",
+          "[integration][concurrency][load]") {
+  TempDir dir;
+  const json truth = generate(dir.file("m"), "maildir", 4000, 14);
+  const auto messages = files_in(dir.file("m/new"));
+  REQUIRE(messages.size() == 4000);
+  const std::string db = dir.file("d.db");
+  REQUIRE(run_dmarcq(db, "ingest", messages[0]).exit_code == 0);  // the schema exists before the storm
+  // 5,000 deliveries: every message once, 1,000 of them twice, spread over 16 processes.
+  std::vector<std::string> deliveries;
+  for (const auto& message : messages) deliveries.push_back(message.string());
+  for (std::size_t i = 0; i < 1000; ++i) deliveries.push_back(messages[(i * 7) % messages.size()].string());
+  std::string script = "(while [ ! -e " + quote(dir.file("done")) + " ]; do " + quote(DMARCQ_BINARY) + " --db " +
+                       quote(db) + " summary --format csv >/dev/null 2>>" + quote(dir.file("query-errors")) +
+                       " || echo query-failed; done) & ";
+  for (int p = 0; p < 16; ++p) {
+    const std::string list = dir.file("list" + std::to_string(p));
+    std::ofstream out(list);
+    for (std::size_t i = static_cast<std::size_t>(p); i < deliveries.size(); i += 16) out << deliveries[i] << "\n";
+    out.close();
+    script += "(while read -r f; do " + quote(DMARCQ_BINARY) + " --db " + quote(db) +
+              " ingest < \"$f\" || echo \"failed $? $f\"; done < " + quote(list) + ") & ";
+  }
+  // Wait for the 16 delivery loops (jobs 2..17), then stop the query loop.
+  script += "for j in $(seq 2 17); do wait %$j; done; touch " + quote(dir.file("done")) + "; wait";
+  const CommandResult run = run_command("bash -c " + quote(script));
+  INFO(run.out << run.err << read_text_file(dir.file("query-errors")));
+  CHECK(run.out.find("failed") == std::string::npos);        // no EX_TEMPFAIL, no error
+  CHECK(run.out.find("query-failed") == std::string::npos);  // queries never locked out
+  CHECK(read_text_file(dir.file("query-errors")).find("locked") == std::string::npos);
+  check_ground_truth(db, truth);
+}
