@@ -316,3 +316,31 @@ TEST_CASE("16 concurrent deliveries x 5,000 messages while queries run: nothing 
   CHECK(read_text_file(dir.file("query-errors")).find("locked") == std::string::npos);
   check_ground_truth(db, truth);
 }
+
+TEST_CASE("a 20 MB message with a report and a big unrelated attachment", "[integration][mime]") {
+  TempDir dir;
+  const std::string message = dir.file("big.eml");
+  // A real report (from tests/data/mail) plus 20 MB of base64 noise as a second part.
+  const std::string make = "python3 -c " + quote(
+      "import base64,random,sys\n"
+      "report=open(sys.argv[1],'rb').read()\n"
+      "head,sep,body=report.partition(b'\\n\\n')\n"
+      "random.seed(7)\n"
+      "noise=base64.encodebytes(random.randbytes(15*1024*1024))\n"
+      "out=open(sys.argv[2],'wb')\n"
+      "out.write(b'From: big@example.net\\nTo: dmarc@example.org\\nSubject: big\\nMIME-Version: 1.0\\n'\n"
+      "          b'Content-Type: multipart/mixed; boundary=\"outer\"\\n\\n--outer\\nContent-Type: message/rfc822\\n\\n')\n"
+      "out.write(report)\n"
+      "out.write(b'\\n--outer\\nContent-Type: application/pdf; name=\"brochure.pdf\"\\nContent-Transfer-Encoding: base64\\n\\n')\n"
+      "out.write(noise)\n"
+      "out.write(b'--outer--\\n')\n") + " " + quote(kMailData + "/google_zip.eml") + " " + quote(message);
+  REQUIRE(run_command(make).exit_code == 0);
+  REQUIRE(fs::file_size(message) > 20'000'000);
+  const std::string db = dir.file("d.db");
+  const auto measured = dmarcq::test::run_measured(quote(DMARCQ_BINARY) + " --db " + quote(db) + " ingest " +
+                                                   quote(message));
+  INFO(measured.result.err << "peak RSS " << measured.peak_rss_kib << " KiB");
+  CHECK(measured.result.exit_code == 0);
+  CHECK(measured.result.out == "1 input: 1 report stored (1 records), 0 duplicates, 0 conflicts, 0 rejected\n");
+  CHECK(measured.peak_rss_kib < 400 * 1024);
+}
