@@ -54,15 +54,6 @@ std::optional<std::string> enum_raw(const Enumerated<E>& value) {
   if (value.raw.empty()) return std::nullopt;
   return value.raw;
 }
-template <typename E>
-Enumerated<E> read_enum(const Statement& s, int index, Enumerated<E> (*parse)(std::string_view)) {
-  if (s.column_is_null(index)) return {};
-  if (s.column_text(index) == "unknown") return {E::unknown, s.column_text(index + 1)};
-  Enumerated<E> value = parse(s.column_text(index));
-  value.raw = s.column_optional_text(index + 1).value_or("");
-  return value;
-}
-
 std::optional<std::int64_t> optional_int(const Statement& s, int index) {
   if (s.column_is_null(index)) return std::nullopt;
   return s.column_int(index);
@@ -261,11 +252,7 @@ void SqliteStore::for_each_failure(const FailureFilter& filter,
                                    const std::function<void(const StoredFailure&)>& visit) {
   std::string sql = fmt::format("SELECT id, {} FROM failure_reports WHERE 1", kColumns);
   int next = 1;
-  if (!filter.domains.empty()) {
-    sql += " AND reported_domain IN (";
-    for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
-    sql += ")";
-  }
+  sql += in_clause("reported_domain", filter.domains.size(), next);
   if (filter.since) sql += fmt::format(" AND coalesce(arrival_date, ingested_at) >= ?{}", next++);
   if (filter.until) sql += fmt::format(" AND coalesce(arrival_date, ingested_at) < ?{}", next++);
   if (filter.ip_first) {

@@ -408,11 +408,7 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
 std::map<std::array<std::uint8_t, 16>, std::int64_t> SqliteQueries::failure_counts(const QueryFilter& filter) {
   std::string sql = "SELECT ip, count(*) FROM failure_reports WHERE ip IS NOT NULL";
   int next = 1;
-  if (!filter.domains.empty()) {
-    sql += " AND reported_domain IN (";
-    for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(next++);
-    sql += ")";
-  }
+  sql += in_clause("reported_domain", filter.domains.size(), next);
   if (filter.since) sql += " AND coalesce(arrival_date, ingested_at) >= ?" + std::to_string(next++);
   if (filter.until) sql += " AND coalesce(arrival_date, ingested_at) < ?" + std::to_string(next++);
   sql += " GROUP BY ip";

@@ -8,19 +8,6 @@
 
 namespace dmarcq::store {
 
-namespace {
-
-template <typename E>
-Enumerated<E> read_enum(const Statement& s, int index, Enumerated<E> (*parse)(std::string_view)) {
-  if (s.column_is_null(index)) return {};
-  if (s.column_text(index) == "unknown") return {E::unknown, s.column_text(index + 1)};
-  Enumerated<E> value = parse(s.column_text(index));
-  value.raw = s.column_optional_text(index + 1).value_or("");
-  return value;
-}
-
-}  // namespace
-
 void SqliteStore::for_each_report(const ReportFilter& filter,
                                   const std::function<void(const StoredReport&)>& visit) {
   std::string sql =
@@ -30,11 +17,7 @@ void SqliteStore::for_each_report(const ReportFilter& filter,
       "generator, errors, payload_sha256, source_file, source_member, container, message_id, "
       "mail_from, mail_date, mail_subject, attachment_name, ingested_at FROM reports WHERE 1";
   int next = 1;
-  if (!filter.domains.empty()) {
-    sql += " AND domain IN (";
-    for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
-    sql += ")";
-  }
+  sql += in_clause("domain", filter.domains.size(), next);
   if (filter.since) sql += fmt::format(" AND end_ts > ?{}", next++);
   if (filter.until) sql += fmt::format(" AND begin_ts < ?{}", next++);
   sql += " ORDER BY begin_ts, id";

@@ -136,6 +136,13 @@ void Database::exec(std::string_view sql) {
   }
 }
 
+std::string in_clause(std::string_view column, std::size_t count, int& next) {
+  if (count == 0) return {};
+  std::string sql = fmt::format(" AND {} IN (", column);
+  for (std::size_t i = 0; i < count; ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
+  return sql + ")";
+}
+
 WriteTransaction::WriteTransaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 
 WriteTransaction::~WriteTransaction() {

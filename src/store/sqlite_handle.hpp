@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dmarcq/error.hpp"
+#include "dmarcq/model.hpp"
 
 namespace dmarcq::store {
 
@@ -87,5 +88,20 @@ class WriteTransaction {
   Database& db_;
   bool open_ = true;
 };
+
+// " AND column IN (?n, ?n+1, ...)" for `count` values, numbering from `next`
+// (advanced past them); "" when count is 0.
+std::string in_clause(std::string_view column, std::size_t count, int& next);
+
+// An enumerated column pair (value, value_raw) as written by the store:
+// 'unknown' + verbatim text, or a canonical value + an optional alias.
+template <typename E>
+Enumerated<E> read_enum(const Statement& s, int index, Enumerated<E> (*parse)(std::string_view)) {
+  if (s.column_is_null(index)) return {};
+  if (s.column_text(index) == "unknown") return {E::unknown, s.column_text(index + 1)};
+  Enumerated<E> value = parse(s.column_text(index));
+  value.raw = s.column_optional_text(index + 1).value_or("");
+  return value;
+}
 
 }  // namespace dmarcq::store
