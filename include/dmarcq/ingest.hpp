@@ -26,6 +26,7 @@ struct ParsedReport {
   std::string payload;             // the XML bytes
   std::string_view raw_payload;    // as received (compressed); into the input or Extraction
   std::string raw_payload_sha256;
+  std::string content_sha256;      // content_fingerprint(report), computed with the parse
 };
 
 // A failure (forensic) report found in a message.

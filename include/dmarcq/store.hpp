@@ -42,6 +42,9 @@ struct IncomingReport {
   // `dmarcq reprocess`; empty = not kept (--no-keep-raw).
   std::string_view raw_payload;
   std::string raw_payload_sha256;
+  // content_fingerprint(*report), when the caller computed it already (the
+  // batch import does, in its parse workers); empty = the store computes it.
+  std::string content_sha256;
 };
 
 // A failure report to store (already redacted / stripped of its body as asked).
@@ -171,6 +174,11 @@ class Store {
   virtual StoreTotals totals() = 0;
   virtual int schema_version() = 0;
 };
+
+// Order-insensitive digest of a normalized report's content, for telling a
+// true duplicate from a conflicting report that reuses a report id. Pure:
+// callers may compute it ahead (IncomingReport::content_sha256).
+std::string content_fingerprint(const AggregateReport& report);
 
 // Opens (creating if needed, unless read_only) and migrates the database.
 // Throws Failure: temporary (cannot open/lock), database (corrupt, newer schema).

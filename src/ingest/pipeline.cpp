@@ -34,13 +34,15 @@ Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& b
       if (!where.empty()) error.where = error.where.empty() ? where : where + ": " + error.where;
       return error;
     }
-    ParsedReport report{std::move(*parsed), base, document.bytes, raw_payload, raw_sha256};
+    ParsedReport report{std::move(*parsed), base, document.bytes, raw_payload, raw_sha256, {}};
     report.provenance.member = document.name;
     report.provenance.container = chain_prefix + document.chain;
     report.provenance.payload_sha256 = sha256_hex(document.bytes);
     for (const std::string& note : report.report.diagnostics) out.notes.push_back(note);
     normalize_report(report.report);
     compute_alignment(report.report, PublicSuffixList::shared());
+    // Pure: done here, in the parse workers, not in the single writer thread.
+    report.content_sha256 = content_fingerprint(report.report);
     out.reports.push_back(std::move(report));
   }
   return true;
@@ -209,7 +211,7 @@ InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const s
   std::vector<IncomingReport> incoming;
   incoming.reserve(extraction->reports.size());
   for (const ParsedReport& parsed : extraction->reports) {
-    IncomingReport in{&parsed.report, parsed.provenance, parsed.payload, {}, {}};
+    IncomingReport in{&parsed.report, parsed.provenance, parsed.payload, {}, {}, parsed.content_sha256};
     if (settings.keep_raw) {
       in.raw_payload = parsed.raw_payload;
       in.raw_payload_sha256 = parsed.raw_payload_sha256;

@@ -273,7 +273,9 @@ AddResult SqliteWriteBatch::add_one(const IncomingReport& incoming,
   }
   w_.find_payload.reset();
 
-  const std::string fingerprint = content_fingerprint(report);
+  // The batch import's parse workers compute it; other callers leave it to us.
+  const std::string fingerprint =
+      incoming.content_sha256.empty() ? store::content_fingerprint(report) : incoming.content_sha256;
   w_.find_key.bind(1, std::string_view(report.org_name))
       .bind(2, std::string_view(report.report_id))
       .bind(3, std::string_view(report.policy.domain))
@@ -418,3 +420,11 @@ std::unique_ptr<WriteBatch> SqliteStore::begin_batch() {
 }
 
 }  // namespace dmarcq::store
+
+namespace dmarcq {
+
+std::string content_fingerprint(const AggregateReport& report) {
+  return store::content_fingerprint(report);
+}
+
+}  // namespace dmarcq

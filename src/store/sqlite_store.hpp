@@ -40,8 +40,7 @@ class SqliteStore final : public Store {
   std::shared_ptr<FailureWriter> failure_writer_;
 };
 
-// Order-insensitive digest of a normalized report's content, for telling a
-// true duplicate from a conflicting report that reuses a report id.
+// dmarcq::content_fingerprint (store.hpp) forwards to this one.
 std::string content_fingerprint(const AggregateReport& report);
 
 }  // namespace dmarcq::store
