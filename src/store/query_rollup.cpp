@@ -95,22 +95,29 @@ std::int64_t RollupWriter::begin_report(const AggregateReport& report) {
 
 void RollupWriter::add_record(const AggregateReport& report, std::int64_t reporter,
                               const Record& r) {
-  reporter_text_ = fmt::format(" {} ", reporter);
+  if (reporter != reporter_id_) {  // once per report, not per record
+    reporter_text_ = fmt::format(" {} ", reporter);
+    reporter_id_ = reporter;
+  }
+  // Bound without copies (SQLITE_STATIC): every value lives in the report or
+  // in this writer until run() has stepped and reset the statement.
+  dkim_text_ = dkim_auth_text(r);
+  spf_text_ = spf_auth_text(r);
   Statement& s = upsert_;
-  s.bind(1, report.end).bind(2, report.begin).bind(3, std::string_view(report.policy.domain));
-  s.bind(4, std::string_view(r.source_ip)).bind(5, std::string_view(r.header_from));
-  s.bind(6, to_string(r.verdict.traffic_class));
+  s.bind(1, report.end).bind(2, report.begin).bind_static(3, std::string_view(report.policy.domain));
+  s.bind_static(4, std::string_view(r.source_ip)).bind_static(5, std::string_view(r.header_from));
+  s.bind_static(6, to_string(r.verdict.traffic_class));
   s.bind(7, std::int64_t{r.verdict.dkim_aligned}).bind(8, std::int64_t{r.verdict.spf_aligned});
-  s.bind(9, enum_text(r.disposition)).bind(10, enum_text(r.policy_evaluated_dkim));
-  s.bind(11, enum_text(r.policy_evaluated_spf));
-  s.bind(12, std::string_view(dkim_auth_text(r))).bind(13, std::string_view(spf_auth_text(r)));
-  s.bind(14, std::string_view(r.verdict.unaligned_dkim_pass_domain));
-  s.bind(15, std::string_view(r.verdict.unaligned_spf_pass_domain));
+  s.bind_static(9, enum_text(r.disposition)).bind_static(10, enum_text(r.policy_evaluated_dkim));
+  s.bind_static(11, enum_text(r.policy_evaluated_spf));
+  s.bind_static(12, std::string_view(dkim_text_)).bind_static(13, std::string_view(spf_text_));
+  s.bind_static(14, std::string_view(r.verdict.unaligned_dkim_pass_domain));
+  s.bind_static(15, std::string_view(r.verdict.unaligned_spf_pass_domain));
   if (r.source_ip_valid)
-    s.bind_blob(16, r.source_ip_key.data(), r.source_ip_key.size());
+    s.bind_blob_static(16, r.source_ip_key.data(), r.source_ip_key.size());
   else
     s.bind_null(16);
-  s.bind(17, std::string_view(reporter_text_)).bind(18, r.count);
+  s.bind_static(17, std::string_view(reporter_text_)).bind(18, r.count);
   s.run();
 }
 

@@ -44,7 +44,9 @@ class RollupWriter {
  private:
   Statement insert_reporter_, find_reporter_, insert_span_, upsert_, windows_of_payload_,
       delete_window_, rebuild_window_;
-  std::string reporter_text_;
+  std::string reporter_text_;  // " id " of reporter_id_
+  std::int64_t reporter_id_ = -1;
+  std::string dkim_text_, spf_text_;
 };
 
 // Empties and recomputes every rollup table. Returns the rollup rows.

@@ -26,9 +26,9 @@ void bind_enum(Statement& statement, int index, const Enumerated<E>& value) {
   if (value.value == E::absent)
     statement.bind_null(index);
   else
-    statement.bind(index, to_string(value.value));
+    statement.bind_static(index, to_string(value.value));  // static storage
   if (!value.raw.empty())
-    statement.bind(index + 1, std::string_view(value.raw));
+    statement.bind_static(index + 1, std::string_view(value.raw));
   else
     statement.bind_null(index + 1);
 }
@@ -258,6 +258,7 @@ class SqliteWriteBatch final : public WriteBatch {
   FailureWriter& failures_;
   WriteTransaction transaction_;
   std::int64_t now_;
+  std::optional<std::string> errors_;  // bound without a copy: lives until the insert ran
 };
 
 AddResult SqliteWriteBatch::add_one(const IncomingReport& incoming,
@@ -332,28 +333,29 @@ std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
   const Provenance& provenance = incoming.provenance;
   Statement& s = w_.insert_report;
   const PolicyPublished& p = report.policy;
-  s.bind(1, std::string_view(report.org_name)).bind(2, report.email).bind(3, report.extra_contact_info);
-  s.bind(4, std::string_view(report.report_id)).bind(5, report.begin).bind(6, report.end);
-  s.bind(7, std::string_view(p.domain));
+  s.bind_static(1, std::string_view(report.org_name)).bind_static(2, report.email).bind_static(3, report.extra_contact_info);
+  s.bind_static(4, std::string_view(report.report_id)).bind_static(5, report.begin).bind_static(6, report.end);
+  s.bind_static(7, std::string_view(p.domain));
   bind_enum(s, 8, p.adkim);
   bind_enum(s, 10, p.aspf);
   bind_enum(s, 12, p.p);
   bind_enum(s, 14, p.sp);
   bind_enum(s, 16, p.np);
-  if (p.pct) s.bind(18, *p.pct); else s.bind_null(18);
-  s.bind(19, p.fo);
+  if (p.pct) s.bind_static(18, *p.pct); else s.bind_null(18);
+  s.bind_static(19, p.fo);
   bind_enum(s, 20, p.testing);
   bind_enum(s, 22, p.discovery_method);
-  s.bind(24, p.psd).bind(25, p.t);
-  s.bind(26, std::string_view(report.xml_namespace)).bind(27, report.version).bind(28, report.generator);
-  s.bind(29, join_lines(report.errors));
-  s.bind(30, static_cast<std::int64_t>(report.records.size())).bind(31, message_count_of(report));
-  s.bind(32, std::string_view(provenance.payload_sha256)).bind(33, std::string_view(content_sha256));
-  s.bind(34, std::string_view(provenance.file)).bind(35, std::string_view(provenance.member));
-  s.bind(36, std::string_view(provenance.container));
-  s.bind(37, provenance.message_id).bind(38, provenance.mail_from).bind(39, provenance.mail_date);
-  s.bind(40, provenance.mail_subject).bind(41, provenance.attachment_name).bind(42, now_);
-  if (raw_payload) s.bind(43, *raw_payload); else s.bind_null(43);
+  s.bind_static(24, p.psd).bind_static(25, p.t);
+  s.bind_static(26, std::string_view(report.xml_namespace)).bind_static(27, report.version).bind_static(28, report.generator);
+  errors_ = join_lines(report.errors);
+  s.bind_static(29, errors_);
+  s.bind_static(30, static_cast<std::int64_t>(report.records.size())).bind_static(31, message_count_of(report));
+  s.bind_static(32, std::string_view(provenance.payload_sha256)).bind_static(33, std::string_view(content_sha256));
+  s.bind_static(34, std::string_view(provenance.file)).bind_static(35, std::string_view(provenance.member));
+  s.bind_static(36, std::string_view(provenance.container));
+  s.bind_static(37, provenance.message_id).bind_static(38, provenance.mail_from).bind_static(39, provenance.mail_date);
+  s.bind_static(40, provenance.mail_subject).bind_static(41, provenance.attachment_name).bind_static(42, now_);
+  if (raw_payload) s.bind_static(43, *raw_payload); else s.bind_null(43);
   s.run();
   return db_.last_insert_rowid();
 }
@@ -363,49 +365,49 @@ void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_
   for (const Record& r : report.records) {
     w_.rollup.add_record(report, reporter, r);
     Statement& s = w_.insert_record;
-    s.bind(1, report_row).bind(2, std::string_view(r.source_ip));
+    s.bind_static(1, report_row).bind_static(2, std::string_view(r.source_ip));
     if (r.source_ip_valid)
-      s.bind_blob(3, r.source_ip_key.data(), r.source_ip_key.size());
+      s.bind_blob_static(3, r.source_ip_key.data(), r.source_ip_key.size());
     else
       s.bind_null(3);
-    s.bind(4, r.count);
+    s.bind_static(4, r.count);
     bind_enum(s, 5, r.disposition);
     bind_enum(s, 7, r.policy_evaluated_dkim);
     bind_enum(s, 9, r.policy_evaluated_spf);
-    s.bind(11, std::string_view(r.header_from)).bind(12, r.envelope_from).bind(13, r.envelope_to);
+    s.bind_static(11, std::string_view(r.header_from)).bind_static(12, r.envelope_from).bind_static(13, r.envelope_to);
     const AlignmentVerdict& v = r.verdict;
-    s.bind(14, std::int64_t{v.dkim_aligned}).bind(15, std::int64_t{v.spf_aligned});
-    s.bind(16, std::int64_t{v.dmarc_pass}).bind(17, to_string(v.traffic_class));
+    s.bind_static(14, std::int64_t{v.dkim_aligned}).bind_static(15, std::int64_t{v.spf_aligned});
+    s.bind_static(16, std::int64_t{v.dmarc_pass}).bind_static(17, to_string(v.traffic_class));
     if (v.unaligned_dkim_pass_domain.empty()) s.bind_null(18);
-    else s.bind(18, std::string_view(v.unaligned_dkim_pass_domain));
+    else s.bind_static(18, std::string_view(v.unaligned_dkim_pass_domain));
     if (v.unaligned_spf_pass_domain.empty()) s.bind_null(19);
-    else s.bind(19, std::string_view(v.unaligned_spf_pass_domain));
+    else s.bind_static(19, std::string_view(v.unaligned_spf_pass_domain));
     s.run();
     const std::int64_t record_row = db_.last_insert_rowid();
 
     std::int64_t seq = 0;
     for (const auto& dkim : r.dkim) {
       Statement& d = w_.insert_dkim;
-      d.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(dkim.domain)).bind(4, dkim.selector);
+      d.bind_static(1, record_row).bind_static(2, seq++).bind_static(3, std::string_view(dkim.domain)).bind_static(4, dkim.selector);
       bind_enum(d, 5, dkim.result);
-      d.bind(7, dkim.human_result);
+      d.bind_static(7, dkim.human_result);
       d.run();
     }
     seq = 0;
     for (const auto& spf : r.spf) {
       Statement& f = w_.insert_spf;
-      f.bind(1, record_row).bind(2, seq++).bind(3, std::string_view(spf.domain));
+      f.bind_static(1, record_row).bind_static(2, seq++).bind_static(3, std::string_view(spf.domain));
       bind_enum(f, 4, spf.scope);
       bind_enum(f, 6, spf.result);
-      f.bind(8, spf.human_result);
+      f.bind_static(8, spf.human_result);
       f.run();
     }
     seq = 0;
     for (const auto& reason : r.reasons) {
       Statement& e = w_.insert_reason;
-      e.bind(1, record_row).bind(2, seq++);
+      e.bind_static(1, record_row).bind_static(2, seq++);
       bind_enum(e, 3, reason.type);
-      e.bind(5, reason.comment);
+      e.bind_static(5, reason.comment);
       e.run();
     }
   }

@@ -59,6 +59,23 @@ Statement& Statement::bind_blob(int index, const void* data, std::size_t size) {
   return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view text) {
+  const char* data = text.data() ? text.data() : "";
+  const int rc = sqlite3_bind_text64(get(), index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
+Statement& Statement::bind_static(int index, const std::optional<std::string>& text) {
+  return text ? bind_static(index, std::string_view(*text)) : bind_null(index);
+}
+
+Statement& Statement::bind_blob_static(int index, const void* data, std::size_t size) {
+  const int rc = sqlite3_bind_blob64(get(), index, data, size, SQLITE_STATIC);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   const int rc = sqlite3_bind_null(get(), index);
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding");

@@ -31,6 +31,13 @@ class Statement {
   Statement& bind(int index, const std::optional<std::string>& text);  // NULL when nullopt
   Statement& bind_blob(int index, const void* data, std::size_t size);
   Statement& bind_null(int index);
+  // The same without copying (SQLITE_STATIC): the bytes must stay alive and
+  // unchanged until the statement has been stepped and reset (run() does
+  // both). For the write path's values, which live in the report.
+  Statement& bind_static(int index, std::int64_t value) { return bind(index, value); }
+  Statement& bind_static(int index, std::string_view text);
+  Statement& bind_static(int index, const std::optional<std::string>& text);
+  Statement& bind_blob_static(int index, const void* data, std::size_t size);
 
   // Steps once: true when a row is available, false when done.
   bool step();
