@@ -11,10 +11,7 @@ namespace dmarcq::cli {
 namespace {
 
 int run_check(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  const auto problems = check_sqlite_database(options);
+  const auto problems = check_sqlite_database(store_options(global, true));
   if (problems.empty()) {
     std::printf("ok\n");
     return exit_ok;

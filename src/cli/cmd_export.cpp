@@ -38,11 +38,7 @@ std::optional<std::int64_t> time_option(const std::string& text, const char* nam
 }
 
 std::unique_ptr<Store> open_for_reading(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.read_only = true;
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  return open_sqlite_store(options);
+  return open_sqlite_store(store_options(global, true));
 }
 
 int run_export(const GlobalOptions& global, const ExportOptions& options) {

@@ -27,11 +27,7 @@ struct FailuresOptions {
 };
 
 std::unique_ptr<Store> open_store(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.read_only = true;
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  return open_sqlite_store(options);
+  return open_sqlite_store(store_options(global, true));
 }
 
 std::string join(const std::vector<std::string>& values, const char* separator = ", ") {

@@ -269,13 +269,6 @@ class InputWalker {
   std::deque<BatchItem> queued_;
 };
 
-StoreOptions store_options(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  return options;
-}
-
 IngestSettings ingest_settings(const IngestOptions& options) {
   IngestSettings settings;
   settings.limits = options.limits;
@@ -291,7 +284,7 @@ IngestSettings ingest_settings(const IngestOptions& options) {
 int run_mda(const GlobalOptions& global, const IngestOptions& options) {
   auto bytes = read_stdin(options.limits);
   if (!bytes) throw Failure(bytes.error());
-  auto store = open_sqlite_store(store_options(global));
+  auto store = open_sqlite_store(store_options(global, false));
   const InputOutcome outcome = ingest_input(*store, *bytes, "-", ingest_settings(options));
   if (outcome.status == InputStatus::rejected) {
     if (!options.quiet)
@@ -311,7 +304,7 @@ int run_mda(const GlobalOptions& global, const IngestOptions& options) {
 
 int run_batch_import(const GlobalOptions& global, const IngestOptions& options) {
   Reporter reporter(options);
-  auto store = open_sqlite_store(store_options(global));
+  auto store = open_sqlite_store(store_options(global, false));
   InputWalker walker(options, reporter);
   BatchSettings settings;
   settings.ingest = ingest_settings(options);

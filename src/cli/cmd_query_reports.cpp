@@ -138,10 +138,7 @@ int run_sql(const GlobalOptions& global, const SqlOptions& options) {
 }
 
 int run_rebuild_rollups(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  const std::int64_t rows = rebuild_sqlite_rollups(options);
+  const std::int64_t rows = rebuild_sqlite_rollups(store_options(global, false));
   std::printf("rollups rebuilt: %lld rows in daily_sources\n", static_cast<long long>(rows));
   return exit_ok;
 }

@@ -19,11 +19,7 @@ struct RejectedOptions {
 };
 
 int run_rejected(const GlobalOptions& global, const RejectedOptions& options) {
-  StoreOptions store_options;
-  store_options.path = resolve_db_path(global);
-  store_options.read_only = true;
-  store_options.busy_timeout_ms = global.busy_timeout_ms;
-  auto store = open_sqlite_store(store_options);
+  auto store = open_sqlite_store(store_options(global, true));
   if (options.raw_id > 0) {
     bool found = false;
     store->for_each_rejected([&](const RejectedInfo& info, std::string_view bytes) {
@@ -49,10 +45,7 @@ int run_rejected(const GlobalOptions& global, const RejectedOptions& options) {
 }
 
 int run_reprocess(const GlobalOptions& global) {
-  StoreOptions store_options;
-  store_options.path = resolve_db_path(global);
-  store_options.busy_timeout_ms = global.busy_timeout_ms;
-  auto store = open_sqlite_store(store_options);
+  auto store = open_sqlite_store(store_options(global, false));
   IngestSettings settings;
   const ReprocessTotals totals = reprocess(*store, settings, [](const std::string& warning) {
     std::fprintf(stderr, "dmarcq: warning: %s\n", printable(warning).c_str());

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dmarcq/store.hpp"
+
 #include <functional>
 #include <string>
 
@@ -12,10 +14,14 @@ namespace dmarcq::cli {
 struct GlobalOptions {
   std::string db_path;  // --db
   int busy_timeout_ms = 30'000;
+  bool group_readable = false;  // --group-readable
 };
 
 // Resolves --db, $DMARCQ_DB, $XDG_DATA_HOME/dmarcq/dmarcq.db, ~/.local/share/dmarcq/dmarcq.db.
 std::string resolve_db_path(const GlobalOptions& options);
+
+// How every subcommand opens the database.
+StoreOptions store_options(const GlobalOptions& global, bool read_only);
 
 // A registered subcommand sets `run` to the function main() calls after parsing.
 using Runner = std::function<int()>;

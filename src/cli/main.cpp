@@ -22,6 +22,15 @@ std::string resolve_db_path(const GlobalOptions& options) {
   return "dmarcq.db";
 }
 
+StoreOptions store_options(const GlobalOptions& global, bool read_only) {
+  StoreOptions options;
+  options.path = resolve_db_path(global);
+  options.read_only = read_only;
+  options.busy_timeout_ms = global.busy_timeout_ms;
+  options.group_readable = global.group_readable;
+  return options;
+}
+
 namespace {
 
 int run(int argc, char** argv) {
@@ -37,6 +46,8 @@ int run(int argc, char** argv) {
                  "Milliseconds to wait for another writer before giving up (exit 75)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--group-readable", global.group_readable,
+               "Create a new database 0640 instead of 0600 (failure reports hold personal data)");
 
   Runner runner;
   register_ingest(app, global, runner);

@@ -89,11 +89,7 @@ QueryFilter make_filter(const QueryOptions& options) {
 }
 
 std::unique_ptr<Queries> open_queries(const GlobalOptions& global) {
-  StoreOptions options;
-  options.path = resolve_db_path(global);
-  options.read_only = true;
-  options.busy_timeout_ms = global.busy_timeout_ms;
-  return open_sqlite_queries(options);
+  return open_sqlite_queries(store_options(global, true));
 }
 
 OutputFormat output_format(const QueryOptions& options) {

@@ -95,6 +95,11 @@ TEST_CASE("the database is created private (0600)", "[integration]") {
   struct stat info {};
   REQUIRE(::stat(db.c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
+  const std::string shared = dir.file("shared.db");
+  REQUIRE(run_command(quote(DMARCQ_BINARY) + " --db " + quote(shared) + " --group-readable ingest -q " +
+                      quote(kSamples)).exit_code == 0);
+  REQUIRE(::stat(shared.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0640);
 }
 
 TEST_CASE("hostile inputs are rejected with one clear line and store nothing", "[integration][hostile]") {
