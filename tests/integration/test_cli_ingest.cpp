@@ -130,12 +130,16 @@ TEST_CASE("hostile but valid reports are stored verbatim, nothing expanded or fe
   const CommandResult result = run_dmarcq(
       db, "ingest " + quote(kHostile + "/billion-laughs.xml") + " " + quote(kHostile + "/xxe-file.xml") + " " +
               quote(kHostile + "/invalid-source-ip.xml") + " " + quote(kHostile + "/sql-and-terminal-escapes.xml") +
-              " " + quote(kHostile + "/zip-slip.zip"));
+              " " + quote(kHostile + "/zip-slip.zip") + " " + quote(kHostile + "/huge-domain-name.xml"));
   INFO(result.out << result.err);
   CHECK(result.exit_code == 0);
   const json reports = export_all(db);
-  CHECK(reports.size() == 6);
+  CHECK(reports.size() == 7);
   const std::string everything = reports.dump();
+  bool found_long_domain = false;  // a 100 KB domain name, stored verbatim (lowercased)
+  for (const auto& report : reports)
+    if (report["policy_published"]["domain"].get<std::string>().size() > 100'000) found_long_domain = true;
+  CHECK(found_long_domain);
   CHECK(everything.find("root:") == std::string::npos);  // /etc/passwd never read
   CHECK(everything.find("&lol9;") != std::string::npos);
   CHECK(everything.find("DROP TABLE reports") != std::string::npos);
