@@ -15,4 +15,9 @@ namespace dmarcq {
 // normalize.hpp). Errors carry an XML path or byte offset in Error::where.
 Expected<AggregateReport> parse_aggregate_report(std::string_view xml, const Limits& limits);
 
+// The same, without copying UTF-8 input: the XML is parsed in xml's own
+// bytes, which hold garbage afterwards (other encodings are converted into a
+// copy as usual). For big documents, where that copy is the memory peak.
+Expected<AggregateReport> parse_aggregate_report_in_place(std::string& xml, const Limits& limits);
+
 }  // namespace dmarcq

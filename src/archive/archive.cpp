@@ -116,8 +116,20 @@ std::optional<Error> Unpacker::unpack_container(std::string_view bytes, ContentF
 std::optional<Error> Unpacker::unpack_stream(std::string_view bytes, ContentFormat format,
                                              const Layer& layer) {
   ContainerMeter meter{bytes.size(), 0};
-  BoundedOutput output(budget_, meter, layer.name,
-                       estimate_output_size(bytes.size(), budget_.limits));
+  std::size_t hint = estimate_output_size(bytes.size(), budget_.limits);
+  // A gzip stream ends with its uncompressed size (mod 2^32). Only a hint
+  // (trailing junk, concatenated or nested streams make it wrong), capped
+  // by the limits; a right one saves the doubling copies of a big payload,
+  // a wrong one costs untouched address space or the usual doubling.
+  if (format == ContentFormat::gzip && bytes.size() >= 18) {
+    const auto* tail = reinterpret_cast<const unsigned char*>(bytes.data() + bytes.size() - 4);
+    const std::uint64_t isize = tail[0] | (tail[1] << 8) | (tail[2] << 16) |
+                                (std::uint64_t{tail[3]} << 24);
+    const std::uint64_t ceiling = std::min<std::uint64_t>(
+        budget_.limits.max_decompressed_bytes, bytes.size() * budget_.limits.max_compression_ratio);
+    if (isize > hint) hint = static_cast<std::size_t>(std::min(isize, ceiling));
+  }
+  BoundedOutput output(budget_, meter, layer.name, hint);
   Layer decoded = layer;
   if (format == ContentFormat::zlib) {
     if (auto error = archive_internal::inflate_zlib(bytes, output, layer.name)) return error;

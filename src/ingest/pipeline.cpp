@@ -1,3 +1,8 @@
+#include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
+
 #include <fmt/format.h>
 
 #include "dmarcq/arf.hpp"
@@ -13,14 +18,21 @@ namespace dmarcq {
 
 namespace {
 
+// Documents this big are parsed in their own bytes (no UTF-8 copy beside
+// them and the DOM), and the payload kept for conflicts is unpacked again
+// from the raw payload afterwards, when the DOM is gone.
+constexpr std::size_t kParseInPlaceBytes = 1 << 20;
+
 // Parses every document of one payload. The first broken XML document fails
-// the payload: a rejected input stores nothing.
-Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& base,
+// the payload: a rejected input stores nothing. The documents' bytes are
+// moved into the reports (or consumed): `unpacked` is spent afterwards.
+Expected<bool> parse_documents(UnpackResult& unpacked, const Provenance& base,
                                const std::string& chain_prefix, std::string_view raw_payload,
                                const Limits& limits, Extraction& out) {
   const std::string raw_sha256 = sha256_hex(raw_payload);
   for (const std::string& skipped : unpacked.skipped) out.notes.push_back(skipped);
-  for (const UnpackedDocument& document : unpacked.documents) {
+  for (std::size_t index = 0; index < unpacked.documents.size(); ++index) {
+    UnpackedDocument& document = unpacked.documents[index];
     const std::string where = document.name.empty() ? std::string() : document.name;
     if (document.format == ContentFormat::json) {
       out.notes.push_back(fmt::format("{}{}skipped: JSON document (an SMTP TLS report?), not a "
@@ -28,16 +40,34 @@ Expected<bool> parse_documents(const UnpackResult& unpacked, const Provenance& b
                                       where, where.empty() ? "" : ": "));
       continue;
     }
-    auto parsed = parse_aggregate_report(document.bytes, limits);
+    const std::string payload_sha256 = sha256_hex(document.bytes);
+    const bool in_place = document.bytes.size() >= kParseInPlaceBytes;
+    auto parsed = in_place ? parse_aggregate_report_in_place(document.bytes, limits)
+                           : parse_aggregate_report(document.bytes, limits);
     if (!parsed) {
       Error error = parsed.error();
       if (!where.empty()) error.where = error.where.empty() ? where : where + ": " + error.where;
       return error;
     }
-    ParsedReport report{std::move(*parsed), base, document.bytes, raw_payload, raw_sha256, {}};
+    std::string payload;
+    if (!in_place) {
+      payload = std::move(document.bytes);
+    } else {
+      std::string().swap(document.bytes);  // parsed over: garbage now
+#ifdef __GLIBC__
+      // The freed DOM pages sit between the model's allocations: give the
+      // whole free pages back before the payload is unpacked again.
+      malloc_trim(0);
+#endif
+      auto again = unpack(raw_payload, limits);  // deterministic: it succeeded just before
+      if (!again || again->documents.size() <= index)
+        return make_error(ErrorKind::malformed, "payload changed while it was parsed", where);
+      payload = std::move(again->documents[index].bytes);
+    }
+    ParsedReport report{std::move(*parsed), base, std::move(payload), raw_payload, raw_sha256, {}};
     report.provenance.member = document.name;
     report.provenance.container = chain_prefix + document.chain;
-    report.provenance.payload_sha256 = sha256_hex(document.bytes);
+    report.provenance.payload_sha256 = payload_sha256;
     for (const std::string& note : report.report.diagnostics) out.notes.push_back(note);
     normalize_report(report.report);
     compute_alignment(report.report, PublicSuffixList::shared());

@@ -193,7 +193,8 @@ SourceEncoding eight_bit_encoding(std::string_view declared, std::vector<std::st
 
 }  // namespace
 
-Expected<DecodedXml> decode_to_utf8(std::string_view input, std::vector<std::string>& diagnostics) {
+Expected<DecodedXml> decode_to_utf8(std::string_view input, std::vector<std::string>& diagnostics,
+                                    bool copy_utf8) {
   DecodedXml decoded;
   auto starts_with_bytes = [&](std::initializer_list<unsigned char> bytes) {
     if (input.size() < bytes.size()) return false;
@@ -228,7 +229,8 @@ Expected<DecodedXml> decode_to_utf8(std::string_view input, std::vector<std::str
                         problem->nul ? "NUL byte in XML" : "invalid UTF-8 byte sequence",
                         byte_where(decoded.bom_bytes + problem->offset));
     }
-    decoded.utf8.assign(body);
+    if (copy_utf8) decoded.utf8.assign(body);
+    else decoded.in_input = true;
     return decoded;
   }
   auto converted = transcode(input, decoded.bom_bytes, decoded.encoding);

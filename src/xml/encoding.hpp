@@ -20,6 +20,9 @@ enum class SourceEncoding { utf8, utf16le, utf16be, latin1, cp1252 };
 
 struct DecodedXml {
   std::string utf8;                 // the document as UTF-8, byte order mark removed
+  // Set instead of filling utf8 when the input is valid UTF-8 and the caller
+  // asked for no copy: the document is the input after bom_bytes.
+  bool in_input = false;
   SourceEncoding encoding = SourceEncoding::utf8;
   std::size_t bom_bytes = 0;        // bytes of byte order mark skipped in the input
 };
@@ -29,7 +32,8 @@ struct DecodedXml {
 // characters with Error::where = "byte N" (offset in `input`). Unknown declared
 // encodings are read as UTF-8 with a note in `diagnostics`.
 [[nodiscard]] Expected<DecodedXml> decode_to_utf8(std::string_view input,
-                                                  std::vector<std::string>& diagnostics);
+                                                  std::vector<std::string>& diagnostics,
+                                                  bool copy_utf8 = true);
 
 // Maps an offset into DecodedXml::utf8 back to a byte offset into `input`.
 [[nodiscard]] std::size_t source_offset(std::string_view input, const DecodedXml& decoded,

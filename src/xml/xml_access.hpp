@@ -43,11 +43,14 @@ class TextReader {
  public:
   // Trimmed text of the element's direct text children ("" for <x/>). The
   // view is valid until the next call.
+  // With parse_embed_pcdata the first PCDATA child is the element's own
+  // value (no node of its own); any further text still comes as children.
   std::string_view text(pugi::xml_node element) {
+    const char* own = element.value();  // "" when nothing was embedded
     pugi::xml_node child = element.first_child();
-    if (!child) return {};
-    if (!child.next_sibling() && is_text(child)) return trim(child.value());
-    scratch_.clear();
+    if (!child) return trim(own);
+    if (!*own && !child.next_sibling() && is_text(child)) return trim(child.value());
+    scratch_.assign(own);
     for (; child; child = child.next_sibling())
       if (is_text(child)) scratch_ += child.value();
     return trim(scratch_);
