@@ -3,6 +3,7 @@
 #include "query_rollup.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -70,9 +71,9 @@ RollupWriter::RollupWriter(const Database& db)
       insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
       upsert_(db.prepare(fmt::format(
           "INSERT INTO daily_sources ({}, ip, reporters, messages, records) VALUES (?1, ?2, ?3, ?4, "
-          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 1) "
+          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
           "ON CONFLICT ({}) DO UPDATE SET messages = messages + excluded.messages, "
-          "records = records + 1, reporters = CASE WHEN instr(reporters, excluded.reporters) > 0 "
+          "records = records + excluded.records, reporters = CASE WHEN instr(reporters, excluded.reporters) > 0 "
           "THEN reporters ELSE reporters || substr(excluded.reporters, 2) END",
           kRollupKey, kRollupKey))),
       windows_of_payload_(db.prepare(
@@ -93,16 +94,76 @@ std::int64_t RollupWriter::begin_report(const AggregateReport& report) {
   return id;
 }
 
+namespace {
+
+void append_key_field(std::string& key, std::string_view value) {
+  key += std::to_string(value.size());
+  key += ':';
+  key += value;
+}
+
+}  // namespace
+
+void RollupWriter::add_records(const AggregateReport& report, std::int64_t reporter) {
+  // One UPSERT per distinct rollup key of the report, not one per record.
+  // The report's window, domain and reporter are common to all its records.
+  struct Group {
+    std::size_t first;  // a record with this key
+    std::string dkim_auth, spf_auth;
+    std::int64_t messages = 0, records = 0;
+  };
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<Group> groups;
+  index.reserve(report.records.size());
+  groups.reserve(report.records.size());
+  std::string key;
+  for (std::size_t i = 0; i < report.records.size(); ++i) {
+    const Record& r = report.records[i];
+    key.clear();
+    append_key_field(key, r.source_ip);
+    append_key_field(key, r.header_from);
+    append_key_field(key, to_string(r.verdict.traffic_class));
+    key += r.verdict.dkim_aligned ? '1' : '0';
+    key += r.verdict.spf_aligned ? '1' : '0';
+    append_key_field(key, enum_text(r.disposition));
+    append_key_field(key, enum_text(r.policy_evaluated_dkim));
+    append_key_field(key, enum_text(r.policy_evaluated_spf));
+    std::string dkim_auth = dkim_auth_text(r);
+    std::string spf_auth = spf_auth_text(r);
+    append_key_field(key, dkim_auth);
+    append_key_field(key, spf_auth);
+    append_key_field(key, r.verdict.unaligned_dkim_pass_domain);
+    append_key_field(key, r.verdict.unaligned_spf_pass_domain);
+    const auto [at, added] = index.try_emplace(key, groups.size());
+    if (added) groups.push_back(Group{i, std::move(dkim_auth), std::move(spf_auth)});
+    Group& group = groups[at->second];
+    if (__builtin_add_overflow(group.messages, r.count, &group.messages)) {
+      // Beyond 64 bits: leave the arithmetic (and its error) to SQLite, as per record.
+      for (const Record& each : report.records) add_record(report, reporter, each);
+      return;
+    }
+    ++group.records;
+  }
+  for (const Group& group : groups)
+    upsert(report, reporter, report.records[group.first], group.dkim_auth, group.spf_auth,
+           group.messages, group.records);
+}
+
 void RollupWriter::add_record(const AggregateReport& report, std::int64_t reporter,
                               const Record& r) {
+  const std::string dkim_auth = dkim_auth_text(r), spf_auth = spf_auth_text(r);
+  upsert(report, reporter, r, dkim_auth, spf_auth, r.count, 1);
+}
+
+void RollupWriter::upsert(const AggregateReport& report, std::int64_t reporter, const Record& r,
+                          std::string_view dkim_auth, std::string_view spf_auth,
+                          std::int64_t messages, std::int64_t records) {
   if (reporter != reporter_id_) {  // once per report, not per record
     reporter_text_ = fmt::format(" {} ", reporter);
     reporter_id_ = reporter;
   }
-  // Bound without copies (SQLITE_STATIC): every value lives in the report or
-  // in this writer until run() has stepped and reset the statement.
-  dkim_text_ = dkim_auth_text(r);
-  spf_text_ = spf_auth_text(r);
+  // Bound without copies (SQLITE_STATIC): every value lives in the report,
+  // the caller or this writer until run() has stepped and reset the statement.
   Statement& s = upsert_;
   s.bind(1, report.end).bind(2, report.begin).bind_static(3, std::string_view(report.policy.domain));
   s.bind_static(4, std::string_view(r.source_ip)).bind_static(5, std::string_view(r.header_from));
@@ -110,14 +171,14 @@ void RollupWriter::add_record(const AggregateReport& report, std::int64_t report
   s.bind(7, std::int64_t{r.verdict.dkim_aligned}).bind(8, std::int64_t{r.verdict.spf_aligned});
   s.bind_static(9, enum_text(r.disposition)).bind_static(10, enum_text(r.policy_evaluated_dkim));
   s.bind_static(11, enum_text(r.policy_evaluated_spf));
-  s.bind_static(12, std::string_view(dkim_text_)).bind_static(13, std::string_view(spf_text_));
+  s.bind_static(12, dkim_auth).bind_static(13, spf_auth);
   s.bind_static(14, std::string_view(r.verdict.unaligned_dkim_pass_domain));
   s.bind_static(15, std::string_view(r.verdict.unaligned_spf_pass_domain));
   if (r.source_ip_valid)
     s.bind_blob_static(16, r.source_ip_key.data(), r.source_ip_key.size());
   else
     s.bind_null(16);
-  s.bind_static(17, std::string_view(reporter_text_)).bind(18, r.count);
+  s.bind_static(17, std::string_view(reporter_text_)).bind(18, messages).bind(19, records);
   s.run();
 }
 

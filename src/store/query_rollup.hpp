@@ -33,8 +33,9 @@ class RollupWriter {
 
   // Once per stored report: its reporter id (created if new) and its span.
   std::int64_t begin_report(const AggregateReport& report);
-  // Once per stored record.
+  // Once per stored record, or once per report for all of its records.
   void add_record(const AggregateReport& report, std::int64_t reporter, const Record& record);
+  void add_records(const AggregateReport& report, std::int64_t reporter);
 
   // Reprocess: the windows of the reports parsed from a raw payload, read
   // before they are deleted, then recomputed from what remains.
@@ -42,11 +43,14 @@ class RollupWriter {
   void rebuild_windows(const std::vector<ReportWindow>& windows);
 
  private:
+  void upsert(const AggregateReport& report, std::int64_t reporter, const Record& record,
+              std::string_view dkim_auth, std::string_view spf_auth, std::int64_t messages,
+              std::int64_t records);
+
   Statement insert_reporter_, find_reporter_, insert_span_, upsert_, windows_of_payload_,
       delete_window_, rebuild_window_;
   std::string reporter_text_;  // " id " of reporter_id_
   std::int64_t reporter_id_ = -1;
-  std::string dkim_text_, spf_text_;
 };
 
 // Empties and recomputes every rollup table. Returns the rollup rows.

@@ -362,8 +362,8 @@ std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
 
 void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_t report_row) {
   const std::int64_t reporter = w_.rollup.begin_report(report);
+  w_.rollup.add_records(report, reporter);
   for (const Record& r : report.records) {
-    w_.rollup.add_record(report, reporter, r);
     Statement& s = w_.insert_record;
     s.bind_static(1, report_row).bind_static(2, std::string_view(r.source_ip));
     if (r.source_ip_valid)
