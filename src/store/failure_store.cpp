@@ -226,23 +226,23 @@ std::string placeholders(int count) {
 }  // namespace
 
 FailureWriter::FailureWriter(const Database& db)
-    : find_(db.prepare("SELECT id FROM failure_reports WHERE sha256 = ?1")),
-      insert_(db.prepare(fmt::format("INSERT INTO failure_reports ({}) VALUES ({})", kColumns,
-                                     placeholders(kColumnCount)))) {}
+    : find_(db, "SELECT id FROM failure_reports WHERE sha256 = ?1"),
+      insert_(db, fmt::format("INSERT INTO failure_reports ({}) VALUES ({})", kColumns,
+                              placeholders(kColumnCount))) {}
 
 std::vector<AddResult> FailureWriter::add(Database& db, const std::vector<IncomingFailure>& reports,
                                           std::int64_t now) {
   std::vector<AddResult> results;
   for (const IncomingFailure& incoming : reports) {
-    find_.bind(1, std::string_view(incoming.sha256));
-    if (find_.step()) {
-      results.push_back({AddOutcome::duplicate, find_.column_int(0)});
-      find_.reset();
+    find_->bind(1, std::string_view(incoming.sha256));
+    if (find_->step()) {
+      results.push_back({AddOutcome::duplicate, find_->column_int(0)});
+      find_->reset();
       continue;
     }
-    find_.reset();
-    bind_row(insert_, incoming, now);
-    insert_.run();
+    find_->reset();
+    bind_row(*insert_, incoming, now);
+    insert_->run();
     results.push_back({AddOutcome::stored, db.last_insert_rowid()});
   }
   return results;

@@ -17,7 +17,7 @@ class FailureWriter {
   std::vector<AddResult> add(Database& db, const std::vector<IncomingFailure>& reports, std::int64_t now);
 
  private:
-  Statement find_, insert_;
+  LazyStatement find_, insert_;  // most deliveries carry no failure report
 };
 
 }  // namespace dmarcq::store

@@ -76,13 +76,13 @@ RollupWriter::RollupWriter(const Database& db)
           "records = records + excluded.records, reporters = CASE WHEN instr(reporters, excluded.reporters) > 0 "
           "THEN reporters ELSE reporters || substr(excluded.reporters, 2) END",
           kRollupKey, kRollupKey))),
-      windows_of_payload_(db.prepare(
-          "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1")),
-      delete_window_(db.prepare(
-          "DELETE FROM daily_sources WHERE end_ts = ?3 AND begin_ts = ?2 AND domain = ?1")),
-      rebuild_window_(db.prepare(
+      windows_of_payload_(db,
+          "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
+      delete_window_(db,
+          "DELETE FROM daily_sources WHERE end_ts = ?3 AND begin_ts = ?2 AND domain = ?1"),
+      rebuild_window_(db,
           "INSERT INTO daily_sources " +
-          rollup_select_sql("rp.domain = ?1 AND rp.begin_ts = ?2 AND rp.end_ts = ?3"))) {}
+          rollup_select_sql("rp.domain = ?1 AND rp.begin_ts = ?2 AND rp.end_ts = ?3")) {}
 
 std::int64_t RollupWriter::begin_report(const AggregateReport& report) {
   insert_reporter_.bind(1, std::string_view(report.org_name)).run();
@@ -184,18 +184,18 @@ void RollupWriter::upsert(const AggregateReport& report, std::int64_t reporter, 
 
 std::vector<ReportWindow> RollupWriter::windows_of_payload(std::int64_t raw_payload) {
   std::vector<ReportWindow> windows;
-  windows_of_payload_.bind(1, raw_payload);
-  while (windows_of_payload_.step())
-    windows.push_back({windows_of_payload_.column_text(0), windows_of_payload_.column_int(1),
-                       windows_of_payload_.column_int(2)});
-  windows_of_payload_.reset();
+  windows_of_payload_->bind(1, raw_payload);
+  while (windows_of_payload_->step())
+    windows.push_back({windows_of_payload_->column_text(0), windows_of_payload_->column_int(1),
+                       windows_of_payload_->column_int(2)});
+  windows_of_payload_->reset();
   return windows;
 }
 
 void RollupWriter::rebuild_windows(const std::vector<ReportWindow>& windows) {
   for (const ReportWindow& w : windows) {
-    delete_window_.bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
-    rebuild_window_.bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
+    delete_window_->bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
+    rebuild_window_->bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
   }
 }
 

@@ -47,8 +47,8 @@ class RollupWriter {
               std::string_view dkim_auth, std::string_view spf_auth, std::int64_t messages,
               std::int64_t records);
 
-  Statement insert_reporter_, find_reporter_, insert_span_, upsert_, windows_of_payload_,
-      delete_window_, rebuild_window_;
+  Statement insert_reporter_, find_reporter_, insert_span_, upsert_;
+  LazyStatement windows_of_payload_, delete_window_, rebuild_window_;  // reprocess only
   std::string reporter_text_;  // " id " of reporter_id_
   std::int64_t reporter_id_ = -1;
 };

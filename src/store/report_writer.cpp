@@ -119,10 +119,11 @@ std::string content_fingerprint(const AggregateReport& report) {
 
 struct SqliteStore::WriteStatements {
   explicit WriteStatements(const Database& db);
-  Statement find_payload, find_key, find_conflict, insert_report, insert_record, insert_dkim,
-      insert_spf, insert_reason, insert_conflict, find_raw, insert_raw, find_rejected,
-      insert_rejected, touch_rejected, delete_rejected, delete_reports_of_payload, savepoint,
-      release, rollback_to;
+  Statement find_payload, find_key, insert_report, insert_record, insert_dkim, insert_spf,
+      insert_reason, find_raw, insert_raw, savepoint, release, rollback_to;
+  // Rarely run: prepared on first use.
+  LazyStatement find_conflict, insert_conflict, find_rejected, insert_rejected, touch_rejected,
+      delete_rejected, delete_reports_of_payload;
   RollupWriter rollup;  // schema/003_rollups.sql, kept in the same transaction
 };
 
@@ -131,7 +132,6 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
       find_key(db.prepare(
           "SELECT id, content_sha256 FROM reports "
           "WHERE org_name = ?1 AND report_id = ?2 AND domain = ?3 AND begin_ts = ?4 AND end_ts = ?5")),
-      find_conflict(db.prepare("SELECT 1 FROM conflicts WHERE payload_sha256 = ?1")),
       insert_report(db.prepare(
           "INSERT INTO reports (org_name, email, extra_contact_info, report_id, begin_ts, end_ts, "
           "domain, adkim, adkim_raw, aspf, aspf_raw, p, p_raw, sp, sp_raw, np, np_raw, pct, fo, "
@@ -155,23 +155,24 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
           "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
       insert_reason(db.prepare(
           "INSERT INTO reasons (record, seq, type, type_raw, comment) VALUES (?1, ?2, ?3, ?4, ?5)")),
-      insert_conflict(db.prepare(
-          "INSERT INTO conflicts (report, payload_sha256, source_file, source_member, "
-          "record_count, message_count, payload, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
       find_raw(db.prepare("SELECT id FROM raw_payloads WHERE sha256 = ?1")),
       insert_raw(db.prepare("INSERT INTO raw_payloads (sha256, bytes, received_at) VALUES (?1, ?2, ?3)")),
-      find_rejected(db.prepare("SELECT id FROM rejected WHERE sha256 = ?1")),
-      insert_rejected(db.prepare(
-          "INSERT INTO rejected (sha256, source, message_id, reason_kind, reason, bytes, size, "
-          "received_at, last_tried_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)")),
-      touch_rejected(db.prepare(
-          "UPDATE rejected SET reason_kind = ?2, reason = ?3, last_tried_at = ?4, tries = tries + 1 "
-          "WHERE id = ?1")),
-      delete_rejected(db.prepare("DELETE FROM rejected WHERE id = ?1")),
-      delete_reports_of_payload(db.prepare("DELETE FROM reports WHERE raw_payload = ?1")),
       savepoint(db.prepare("SAVEPOINT input")),
       release(db.prepare("RELEASE input")),
       rollback_to(db.prepare("ROLLBACK TO input")),
+      find_conflict(db, "SELECT 1 FROM conflicts WHERE payload_sha256 = ?1"),
+      insert_conflict(db,
+          "INSERT INTO conflicts (report, payload_sha256, source_file, source_member, "
+          "record_count, message_count, payload, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      find_rejected(db, "SELECT id FROM rejected WHERE sha256 = ?1"),
+      insert_rejected(db,
+          "INSERT INTO rejected (sha256, source, message_id, reason_kind, reason, bytes, size, "
+          "received_at, last_tried_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"),
+      touch_rejected(db,
+          "UPDATE rejected SET reason_kind = ?2, reason = ?3, last_tried_at = ?4, tries = tries + 1 "
+          "WHERE id = ?1"),
+      delete_rejected(db, "DELETE FROM rejected WHERE id = ?1"),
+      delete_reports_of_payload(db, "DELETE FROM reports WHERE raw_payload = ?1"),
       rollup(db) {}
 
 namespace {
@@ -200,7 +201,7 @@ class SqliteWriteBatch final : public WriteBatch {
                                                     const std::vector<IncomingReport>& reports) override {
     return in_savepoint([&] {
       const auto windows = w_.rollup.windows_of_payload(id);
-      w_.delete_reports_of_payload.bind(1, id).run();
+      w_.delete_reports_of_payload->bind(1, id).run();
       w_.rollup.rebuild_windows(windows);
       std::vector<AddResult> results;
       for (const IncomingReport& incoming : reports) results.push_back(add_one(incoming, id));
@@ -209,22 +210,22 @@ class SqliteWriteBatch final : public WriteBatch {
   }
 
   void keep_rejected(const RejectedInput& input) override {
-    w_.find_rejected.bind(1, std::string_view(input.sha256));
-    const bool known = w_.find_rejected.step();
-    const std::int64_t id = known ? w_.find_rejected.column_int(0) : 0;
-    w_.find_rejected.reset();
+    w_.find_rejected->bind(1, std::string_view(input.sha256));
+    const bool known = w_.find_rejected->step();
+    const std::int64_t id = known ? w_.find_rejected->column_int(0) : 0;
+    w_.find_rejected->reset();
     if (known) {
-      w_.touch_rejected.bind(1, id).bind(2, std::string_view(input.reason_kind))
+      w_.touch_rejected->bind(1, id).bind(2, std::string_view(input.reason_kind))
           .bind(3, std::string_view(input.reason)).bind(4, now_).run();
       return;
     }
-    w_.insert_rejected.bind(1, std::string_view(input.sha256)).bind(2, std::string_view(input.source))
+    w_.insert_rejected->bind(1, std::string_view(input.sha256)).bind(2, std::string_view(input.source))
         .bind(3, input.message_id).bind(4, std::string_view(input.reason_kind))
         .bind(5, std::string_view(input.reason)).bind_blob(6, input.bytes.data(), input.bytes.size())
         .bind(7, static_cast<std::int64_t>(input.bytes.size())).bind(8, now_).run();
   }
 
-  void forget_rejected(std::int64_t id) override { w_.delete_rejected.bind(1, id).run(); }
+  void forget_rejected(std::int64_t id) override { w_.delete_rejected->bind(1, id).run(); }
 
   std::vector<AddResult> add_failure_reports(const std::vector<IncomingFailure>& reports) override {
     return in_savepoint([&] { return failures_.add(db_, reports, now_); });
@@ -287,12 +288,12 @@ AddResult SqliteWriteBatch::add_one(const IncomingReport& incoming,
     const std::string existing_fingerprint = w_.find_key.column_text(1);
     w_.find_key.reset();
     if (existing_fingerprint == fingerprint) return {AddOutcome::duplicate, existing};
-    w_.find_conflict.bind(1, std::string_view(provenance.payload_sha256));
-    const bool known_conflict = w_.find_conflict.step();
-    w_.find_conflict.reset();
+    w_.find_conflict->bind(1, std::string_view(provenance.payload_sha256));
+    const bool known_conflict = w_.find_conflict->step();
+    w_.find_conflict->reset();
     // A conflict seen before is nothing new: a re-run changes nothing.
     if (known_conflict) return {AddOutcome::duplicate, existing};
-    w_.insert_conflict.bind(1, existing)
+    w_.insert_conflict->bind(1, existing)
         .bind(2, std::string_view(provenance.payload_sha256))
         .bind(3, std::string_view(provenance.file))
         .bind(4, std::string_view(provenance.member))

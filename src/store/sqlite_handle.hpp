@@ -80,6 +80,24 @@ class Database {
   std::unique_ptr<sqlite3, Closer> db_;
 };
 
+// A statement prepared on first use: the write path holds statements that one
+// MDA delivery never runs (conflicts, rejected inputs, reprocess, failure
+// reports); preparing them all cost every invocation a parse of their SQL.
+class LazyStatement {
+ public:
+  LazyStatement(const Database& db, std::string sql) : db_(&db), sql_(std::move(sql)) {}
+  Statement& operator*() {
+    if (!statement_.get()) statement_ = db_->prepare(sql_);
+    return statement_;
+  }
+  Statement* operator->() { return &**this; }
+
+ private:
+  const Database* db_;
+  std::string sql_;
+  Statement statement_;
+};
+
 // BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed.
 // IMMEDIATE so that the busy timeout applies to taking the write lock (a
 // deferred read-then-write transaction gets SQLITE_BUSY at once).
