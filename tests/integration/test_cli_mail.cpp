@@ -186,17 +186,20 @@ TEST_CASE("MDA mode: exit codes for the MTA", "[integration][mda]") {
   }
   SECTION("75 when another process holds the write lock past the busy timeout") {
     REQUIRE(run_dmarcq(db, "ingest", messages[0]).exit_code == 0);
-    // python3's sqlite3 holds an exclusive transaction for 3 s.
+    // python3's sqlite3 holds an exclusive transaction until told to let go
+    // (at most 60 s), so the test does not depend on how fast a loaded machine is.
     const std::string locker = "python3 -c " + quote(
-        "import sqlite3,sys,time\n"
+        "import os,sqlite3,sys,time\n"
         "c=sqlite3.connect(sys.argv[1],isolation_level=None)\n"
         "c.execute('BEGIN EXCLUSIVE')\n"
         "open(sys.argv[2],'w').close()\n"
-        "time.sleep(3)\n") + " " + quote(db) + " " + quote(dir.file("locked"));
+        "deadline=time.time()+60\n"
+        "while not os.path.exists(sys.argv[3]) and time.time()<deadline: time.sleep(0.05)\n") +
+        " " + quote(db) + " " + quote(dir.file("locked")) + " " + quote(dir.file("release"));
     const std::string script = "(" + locker + ") & while [ ! -e " + quote(dir.file("locked")) +
                                " ]; do sleep 0.05; done; " + quote(DMARCQ_BINARY) + " --db " + quote(db) +
                                " --busy-timeout 300 ingest < " + quote(messages[1].string()) +
-                               "; echo \"exit=$?\"; wait";
+                               "; echo \"exit=$?\"; touch " + quote(dir.file("release")) + "; wait";
     const CommandResult locked = run_command(script);
     INFO("script: " << script);
     INFO(locked.out << locked.err);
