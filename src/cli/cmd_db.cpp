@@ -1,4 +1,4 @@
-// `dmarcq db check`: is the database sound?
+// `dmarcq db check` (is the database sound?) and `dmarcq db migrate`.
 #include <cstdio>
 
 #include "commands.hpp"
@@ -20,6 +20,13 @@ int run_check(const GlobalOptions& global) {
   return exit_found;
 }
 
+// Opening for writing applies every pending migration (in one transaction).
+int run_migrate(const GlobalOptions& global) {
+  auto store = open_sqlite_store(store_options(global, false));
+  std::printf("schema version %d\n", store->schema_version());
+  return exit_ok;
+}
+
 }  // namespace
 
 void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run) {
@@ -27,6 +34,9 @@ void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run) {
   CLI::App* check = db->add_subcommand(
       "check", "Integrity check: SQLite's own plus every report complete (exit 1 when a problem is found)");
   check->callback([&global, &run] { run = [&global] { return run_check(global); }; });
+  CLI::App* migrate = db->add_subcommand(
+      "migrate", "Create the database or bring its schema up to this dmarcq's version (any write does it too)");
+  migrate->callback([&global, &run] { run = [&global] { return run_migrate(global); }; });
 }
 
 }  // namespace dmarcq::cli

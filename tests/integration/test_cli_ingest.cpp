@@ -211,6 +211,11 @@ TEST_CASE("database problems are clear errors", "[integration]") {
     CHECK(result.exit_code < 128);  // no crash
     CHECK(result.err.rfind("dmarcq: error: ", 0) == 0);
   }
+  SECTION("db migrate creates or upgrades, and says to which version") {
+    CHECK(run_dmarcq(db, "db migrate").out == "schema version 4\n");
+    CHECK(run_dmarcq(dir.file("new.db"), "db migrate").out == "schema version 4\n");
+    CHECK(run_dmarcq(dir.file("new.db"), "db check").out == "ok\n");
+  }
   SECTION("no database yet") {
     const CommandResult result = run_dmarcq(dir.file("none.db"), "export");
     CHECK(result.exit_code == 66);
