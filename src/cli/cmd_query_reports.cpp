@@ -139,7 +139,7 @@ int run_sql(const GlobalOptions& global, const SqlOptions& options) {
 
 int run_rebuild_rollups(const GlobalOptions& global) {
   const std::int64_t rows = rebuild_sqlite_rollups(store_options(global, false));
-  std::printf("rollups rebuilt: %lld rows in daily_sources\n", static_cast<long long>(rows));
+  std::printf("rollups rebuilt: %lld rows in source_windows\n", static_cast<long long>(rows));
   return exit_ok;
 }
 

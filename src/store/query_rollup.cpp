@@ -1,19 +1,105 @@
-// Rollup maintenance: UPSERT per record at ingest, window rebuilds for
-// reprocess, and the full rebuild.
+// Rollup maintenance: sums per batch in memory, UPSERTs at commit; window
+// rebuilds for reprocess; the full rebuild.
 #include "query_rollup.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 
+#include "dmarcq/error.hpp"
+
 namespace dmarcq::store {
+
+// ---- verdict ---------------------------------------------------------------
+
+static_assert(static_cast<int>(TrafficClass::aligned) == 0 && static_cast<int>(TrafficClass::impersonation) == 5,
+              "schema/005 codes classes by TrafficClass's order");
+static_assert(static_cast<int>(Disposition::absent) == 0 && static_cast<int>(Disposition::reject) == 4 &&
+                  static_cast<int>(Disposition::unknown) == 5,
+              "schema/005 codes dispositions by Disposition's order");
+static_assert(static_cast<int>(DmarcResult::pass) == 1 && static_cast<int>(DmarcResult::unknown) == 3,
+              "schema/005 codes policy_evaluated by DmarcResult's order");
+
+std::int64_t Verdict::pack() const {
+  return static_cast<std::int64_t>(traffic_class) | (dkim_aligned ? 8 : 0) | (spf_aligned ? 16 : 0) |
+         (static_cast<std::int64_t>(disposition) << 5) | (static_cast<std::int64_t>(dkim_evaluated) << 8) |
+         (static_cast<std::int64_t>(spf_evaluated) << 10);
+}
+
+Verdict Verdict::unpack(std::int64_t code) {
+  Verdict v;
+  const auto cls = code & 7;
+  v.traffic_class = cls <= 5 ? static_cast<TrafficClass>(cls) : TrafficClass::impersonation;
+  v.dkim_aligned = (code & 8) != 0;
+  v.spf_aligned = (code & 16) != 0;
+  const auto disposition = (code >> 5) & 7;
+  v.disposition = disposition <= 5 ? static_cast<Disposition>(disposition) : Disposition::unknown;
+  v.dkim_evaluated = static_cast<DmarcResult>((code >> 8) & 3);
+  v.spf_evaluated = static_cast<DmarcResult>((code >> 10) & 3);
+  return v;
+}
+
+bool Verdict::receiver_disagrees() const {
+  if (dkim_evaluated == DmarcResult::absent && spf_evaluated == DmarcResult::absent) return false;
+  const bool receiver_pass = dkim_evaluated == DmarcResult::pass || spf_evaluated == DmarcResult::pass;
+  return receiver_pass != dmarc_pass();
+}
+
+Verdict verdict_of(const Record& record) {
+  Verdict v;
+  v.traffic_class = record.verdict.traffic_class;
+  v.dkim_aligned = record.verdict.dkim_aligned;
+  v.spf_aligned = record.verdict.spf_aligned;
+  v.disposition = record.disposition.value;
+  v.dkim_evaluated = record.policy_evaluated_dkim.value;
+  v.spf_evaluated = record.policy_evaluated_spf.value;
+  return v;
+}
 
 namespace {
 
-constexpr std::string_view kRollupKey =
-    "end_ts, begin_ts, domain, source_ip, header_from, class, dkim_aligned, spf_aligned, "
-    "disposition, dkim_evaluated, spf_evaluated, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf";
+TrafficClass class_from_text(std::string_view text) {
+  for (const TrafficClass c : {TrafficClass::aligned, TrafficClass::dkim_only, TrafficClass::spf_only,
+                               TrafficClass::forwarded, TrafficClass::misaligned})
+    if (text == to_string(c)) return c;
+  return TrafficClass::impersonation;
+}
+
+// ---- months ----------------------------------------------------------------
+
+// Howard Hinnant's civil_from_days / days_from_civil.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+std::int64_t month_of(std::int64_t epoch) {
+  std::int64_t days = floor_div(epoch, 86400) + 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 12 + month - 1;
+}
+
+std::int64_t month_start(std::int64_t month_index) {
+  std::int64_t y = floor_div(month_index, 12);
+  const std::int64_t m = month_index - y * 12 + 1;
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const std::int64_t yoe = y - era * 400;
+  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (era * 146097 + doe - 719468) * 86400;
+}
+
+// ---- auth texts ------------------------------------------------------------
+
+namespace {
 
 std::string join_sorted_unique(std::vector<std::string>& items) {
   std::sort(items.begin(), items.end());
@@ -26,28 +112,7 @@ std::string join_sorted_unique(std::vector<std::string>& items) {
   return joined;
 }
 
-template <typename E>
-std::string_view enum_text(const Enumerated<E>& value) {
-  return value.value == E::absent ? std::string_view() : to_string(value.value);
-}
-
 }  // namespace
-
-std::string rollup_select_sql(std::string_view report_condition) {
-  return fmt::format(
-      "SELECT rp.end_ts, rp.begin_ts, rp.domain, r.source_ip, r.header_from, r.class, r.dkim_aligned, "
-      "r.spf_aligned, coalesce(r.disposition, ''), coalesce(r.dkim_evaluated, ''), "
-      "coalesce(r.spf_evaluated, ''), "
-      "coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT d.domain || coalesce('/' || d.selector, '') AS e "
-      "FROM dkim_results d WHERE d.record = r.id ORDER BY e)), ''), "
-      "coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT s.domain AS e "
-      "FROM spf_results s WHERE s.record = r.id AND s.domain <> '' ORDER BY e)), ''), "
-      "coalesce(r.unaligned_dkim_domain, ''), coalesce(r.unaligned_spf_domain, ''), "
-      "min(r.ip), ' ' || replace(group_concat(DISTINCT rr.id), ',', ' ') || ' ', sum(r.count), count(*) "
-      "FROM records r JOIN reports rp ON rp.id = r.report JOIN reporters rr ON rr.org_name = rp.org_name "
-      "WHERE {} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15",
-      report_condition.empty() ? std::string_view("1") : report_condition);
-}
 
 std::string dkim_auth_text(const Record& record) {
   std::vector<std::string> items;
@@ -65,36 +130,120 @@ std::string spf_auth_text(const Record& record) {
   return join_sorted_unique(items);
 }
 
-RollupWriter::RollupWriter(const Database& db)
-    : insert_reporter_(db.prepare("INSERT OR IGNORE INTO reporters (org_name) VALUES (?1)")),
-      find_reporter_(db.prepare("SELECT id FROM reporters WHERE org_name = ?1")),
-      insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
-      upsert_(db.prepare(fmt::format(
-          "INSERT INTO daily_sources ({}, ip, reporters, messages, records) VALUES (?1, ?2, ?3, ?4, "
-          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
-          "ON CONFLICT ({}) DO UPDATE SET messages = messages + excluded.messages, "
-          "records = records + excluded.records, reporters = CASE WHEN instr(reporters, excluded.reporters) > 0 "
-          "THEN reporters ELSE reporters || substr(excluded.reporters, 2) END",
-          kRollupKey, kRollupKey))),
-      windows_of_payload_(db,
-          "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
-      delete_window_(db,
-          "DELETE FROM daily_sources WHERE end_ts = ?3 AND begin_ts = ?2 AND domain = ?1"),
-      rebuild_window_(db,
-          "INSERT INTO daily_sources " +
-          rollup_select_sql("rp.domain = ?1 AND rp.begin_ts = ?2 AND rp.end_ts = ?3")) {}
-
-std::int64_t RollupWriter::begin_report(const AggregateReport& report) {
-  insert_reporter_.bind(1, std::string_view(report.org_name)).run();
-  find_reporter_.bind(1, std::string_view(report.org_name));
-  find_reporter_.step();
-  const std::int64_t id = find_reporter_.column_int(0);
-  find_reporter_.reset();
-  insert_span_.bind(1, report.end - report.begin).run();
-  return id;
-}
+// ---- reporter sets ---------------------------------------------------------
 
 namespace {
+
+using Ids = std::vector<std::int64_t>;
+
+void parse_ids(std::string_view text, Ids& into) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    if (*p < '0' || *p > '9') {
+      ++p;
+      continue;
+    }
+    std::int64_t value = 0;
+    const auto [next, ec] = std::from_chars(p, end, value);
+    if (ec == std::errc()) into.push_back(value);
+    p = next == p ? p + 1 : next;
+  }
+}
+
+void add_id(Ids& ids, std::int64_t id) {
+  if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+}
+
+std::string format_ids(Ids& ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::string text = " ";
+  for (const std::int64_t id : ids) {
+    text += std::to_string(id);
+    text += ' ';
+  }
+  return text;
+}
+
+// dmarcq_union_ids(a, b): the union of two reporter sets, " 3 7 " (every
+// integer in either text). Used by the UPSERTs and the month recompute.
+void union_ids_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  Ids ids;
+  for (int i = 0; i < argc; ++i) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
+    if (text) parse_ids(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))), ids);
+  }
+  const std::string result = format_ids(ids);
+  sqlite3_result_text(context, result.data(), static_cast<int>(result.size()), SQLITE_TRANSIENT);
+}
+
+// ---- in-memory sums --------------------------------------------------------
+
+std::uint64_t mix(std::uint64_t h, std::int64_t v) {
+  h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+struct WindowKey {
+  std::int64_t end, begin, domain, source, profile, verdict;
+  auto operator<=>(const WindowKey&) const = default;
+};
+struct MonthKey {
+  std::int64_t month, domain, source, profile, verdict;
+  auto operator<=>(const MonthKey&) const = default;
+};
+struct FirstSeenKey {
+  std::int64_t source, domain;
+  auto operator<=>(const FirstSeenKey&) const = default;
+};
+struct KeyHash {
+  std::size_t operator()(const WindowKey& k) const {
+    return mix(mix(mix(mix(mix(mix(0, k.end), k.begin), k.domain), k.source), k.profile), k.verdict);
+  }
+  std::size_t operator()(const MonthKey& k) const {
+    return mix(mix(mix(mix(mix(0, k.month), k.domain), k.source), k.profile), k.verdict);
+  }
+  std::size_t operator()(const FirstSeenKey& k) const { return mix(mix(0, k.source), k.domain); }
+};
+
+struct Tally {
+  std::int64_t messages = 0, records = 0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  Ids reporters;
+
+  void add(std::int64_t add_messages, std::int64_t add_records) {
+    if (__builtin_add_overflow(messages, add_messages, &messages) ||
+        __builtin_add_overflow(records, add_records, &records))
+      throw Failure(ErrorKind::limit_exceeded, "the sum of the records' counts exceeds 64 bits");
+  }
+  void merge(const Tally& other) {
+    add(other.messages, other.records);
+    first = std::min(first, other.first);
+    last = std::max(last, other.last);
+    for (const std::int64_t id : other.reporters) add_id(reporters, id);
+  }
+};
+
+template <typename Map>
+void merge_into(Map& into, Map& from) {
+  if (into.empty()) {
+    into.swap(from);
+    return;
+  }
+  for (auto& [key, tally] : from) into[key].merge(tally);
+  from.clear();
+}
+
+template <typename Map>
+auto sorted_entries(Map& map) {
+  std::vector<typename Map::value_type*> entries;
+  entries.reserve(map.size());
+  for (auto& entry : map) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return entries;
+}
 
 void append_key_field(std::string& key, std::string_view value) {
   key += std::to_string(value.size());
@@ -102,84 +251,278 @@ void append_key_field(std::string& key, std::string_view value) {
   key += value;
 }
 
+std::string_view text_view(const Statement& s, int index) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), index));
+  return text ? std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(s.get(), index)))
+              : std::string_view();
+}
+
+// Bounds the dictionary caches of a long batch import (ids stay valid: the
+// dictionaries are never emptied, not even by a rebuild).
+constexpr std::size_t kMaxCachedIds = 200'000;
+
 }  // namespace
 
-void RollupWriter::add_records(const AggregateReport& report, std::int64_t reporter) {
-  // One UPSERT per distinct rollup key of the report, not one per record.
-  // The report's window, domain and reporter are common to all its records.
-  struct Group {
-    std::size_t first;  // a record with this key
-    std::string dkim_auth, spf_auth;
-    std::int64_t messages = 0, records = 0;
-  };
-  std::unordered_map<std::string, std::size_t> index;
-  std::vector<Group> groups;
-  index.reserve(report.records.size());
-  groups.reserve(report.records.size());
-  std::string key;
-  for (std::size_t i = 0; i < report.records.size(); ++i) {
-    const Record& r = report.records[i];
-    key.clear();
-    append_key_field(key, r.source_ip);
-    append_key_field(key, r.header_from);
-    append_key_field(key, to_string(r.verdict.traffic_class));
-    key += r.verdict.dkim_aligned ? '1' : '0';
-    key += r.verdict.spf_aligned ? '1' : '0';
-    append_key_field(key, enum_text(r.disposition));
-    append_key_field(key, enum_text(r.policy_evaluated_dkim));
-    append_key_field(key, enum_text(r.policy_evaluated_spf));
-    std::string dkim_auth = dkim_auth_text(r);
-    std::string spf_auth = spf_auth_text(r);
-    append_key_field(key, dkim_auth);
-    append_key_field(key, spf_auth);
-    append_key_field(key, r.verdict.unaligned_dkim_pass_domain);
-    append_key_field(key, r.verdict.unaligned_spf_pass_domain);
-    const auto [at, added] = index.try_emplace(key, groups.size());
-    if (added) groups.push_back(Group{i, std::move(dkim_auth), std::move(spf_auth)});
-    Group& group = groups[at->second];
-    if (__builtin_add_overflow(group.messages, r.count, &group.messages)) {
-      // Beyond 64 bits: leave the arithmetic (and its error) to SQLite, as per record.
-      for (const Record& each : report.records) add_record(report, reporter, each);
-      return;
+struct RollupWriter::Sums {
+  std::unordered_map<WindowKey, Tally, KeyHash> windows;
+  std::unordered_map<MonthKey, Tally, KeyHash> months;
+  std::unordered_map<FirstSeenKey, std::int64_t, KeyHash> first_seen;
+
+  [[nodiscard]] bool empty() const { return windows.empty() && months.empty() && first_seen.empty(); }
+  void clear() {
+    windows.clear();
+    months.clear();
+    first_seen.clear();
+  }
+  void merge(Sums& other) {
+    merge_into(windows, other.windows);
+    merge_into(months, other.months);
+    if (first_seen.empty()) {
+      first_seen.swap(other.first_seen);
+    } else {
+      for (const auto& [key, end] : other.first_seen) {
+        auto [it, added] = first_seen.try_emplace(key, end);
+        if (!added) it->second = std::min(it->second, end);
+      }
+      other.first_seen.clear();
     }
-    ++group.records;
   }
-  for (const Group& group : groups)
-    upsert(report, reporter, report.records[group.first], group.dkim_auth, group.spf_auth,
-           group.messages, group.records);
+};
+
+namespace {
+
+constexpr std::string_view kWindowUpsert =
+    "INSERT INTO source_windows (end_ts, begin_ts, domain, source, profile, verdict, reporters, messages, "
+    "records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO UPDATE SET "
+    "messages = messages + excluded.messages, records = records + excluded.records, "
+    "reporters = CASE WHEN reporters = excluded.reporters THEN reporters "
+    "ELSE dmarcq_union_ids(reporters, excluded.reporters) END";
+constexpr std::string_view kMonthUpsert =
+    "INSERT INTO source_months (month, domain, source, profile, verdict, first_seen, last_seen, reporters, "
+    "messages, records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET "
+    "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
+    "messages = messages + excluded.messages, records = records + excluded.records, "
+    "reporters = CASE WHEN reporters = excluded.reporters THEN reporters "
+    "ELSE dmarcq_union_ids(reporters, excluded.reporters) END";
+
+// One row per record of the reports matching a condition on `rp`, with what
+// the rollup needs; the auth texts are computed as dkim_auth_text() does.
+std::string base_rows_sql(std::string_view report_condition) {
+  return fmt::format(
+      "SELECT rp.id, rp.domain, rp.org_name, rp.begin_ts, rp.end_ts, r.source_ip, r.ip, r.header_from, "
+      "coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT d.domain || coalesce('/' || d.selector, '') AS e "
+      "FROM dkim_results d WHERE d.record = r.id ORDER BY e)), ''), "
+      "coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT s.domain AS e "
+      "FROM spf_results s WHERE s.record = r.id AND s.domain <> '' ORDER BY e)), ''), "
+      "coalesce(r.unaligned_dkim_domain, ''), coalesce(r.unaligned_spf_domain, ''), r.class, "
+      "r.dkim_aligned, r.spf_aligned, r.disposition, r.dkim_evaluated, r.spf_evaluated, r.count "
+      "FROM reports rp JOIN records r ON r.report = rp.id WHERE {}",
+      report_condition);
 }
 
-void RollupWriter::add_record(const AggregateReport& report, std::int64_t reporter,
-                              const Record& r) {
-  const std::string dkim_auth = dkim_auth_text(r), spf_auth = spf_auth_text(r);
-  upsert(report, reporter, r, dkim_auth, spf_auth, r.count, 1);
+}  // namespace
+
+RollupWriter::RollupWriter(const Database& db)
+    : db_(db),
+      find_reporter_(db.prepare("SELECT id FROM reporters WHERE org_name = ?1")),
+      insert_reporter_(db.prepare("INSERT INTO reporters (org_name) VALUES (?1)")),
+      insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
+      find_domain_(db.prepare("SELECT id FROM rollup_domains WHERE name = ?1")),
+      insert_domain_(db.prepare("INSERT INTO rollup_domains (name) VALUES (?1)")),
+      find_source_(db.prepare("SELECT id FROM rollup_sources WHERE source_ip = ?1")),
+      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip) VALUES (?1, ?2)")),
+      find_profile_(db.prepare(
+          "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
+          "AND unaligned_dkim = ?4 AND unaligned_spf = ?5")),
+      insert_profile_(db.prepare(
+          "INSERT INTO rollup_profiles (header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)")),
+      upsert_window_((sqlite3_create_function_v2(db.get(), "dmarcq_union_ids", -1,
+                                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                                 union_ids_function, nullptr, nullptr, nullptr),
+                      db.prepare(kWindowUpsert))),
+      upsert_month_(db.prepare(kMonthUpsert)),
+      upsert_first_seen_(db.prepare(
+          "INSERT INTO source_first_seen (source, domain, first_end) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT DO UPDATE SET first_end = min(first_end, excluded.first_end)")),
+      windows_of_payload_(db, "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
+      delete_window_(db,
+          "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
+          "domain = (SELECT id FROM rollup_domains WHERE name = ?1)"),
+      staged_(std::make_unique<Sums>()),
+      accepted_(std::make_unique<Sums>()) {}
+
+RollupWriter::~RollupWriter() = default;
+
+std::int64_t RollupWriter::dictionary_id(std::unordered_map<std::string, std::int64_t>& cache,
+                                         Statement& find, Statement& insert, const std::string& key,
+                                         const std::function<void(Statement&)>& bind) {
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  bind(find);
+  std::int64_t id = 0;
+  if (find.step()) {
+    id = find.column_int(0);
+    find.reset();
+  } else {
+    find.reset();
+    bind(insert);
+    insert.run();
+    id = db_.last_insert_rowid();
+  }
+  if (cache.size() >= kMaxCachedIds) cache.clear();
+  cache.emplace(key, id);
+  return id;
 }
 
-void RollupWriter::upsert(const AggregateReport& report, std::int64_t reporter, const Record& r,
-                          std::string_view dkim_auth, std::string_view spf_auth,
-                          std::int64_t messages, std::int64_t records) {
-  if (reporter != reporter_id_) {  // once per report, not per record
-    reporter_text_ = fmt::format(" {} ", reporter);
-    reporter_id_ = reporter;
+void RollupWriter::begin_report(std::string_view domain, std::string_view org_name, std::int64_t begin,
+                                std::int64_t end) {
+  key_.assign(org_name);
+  reporter_ = dictionary_id(reporters_, find_reporter_, insert_reporter_, key_,
+                            [&](Statement& s) { s.bind(1, org_name); });
+  key_.assign(domain);
+  domain_ = dictionary_id(domains_, find_domain_, insert_domain_, key_,
+                          [&](Statement& s) { s.bind(1, domain); });
+  if (spans_.try_emplace(end - begin, true).second) insert_span_.bind(1, end - begin).run();
+  begin_ = begin;
+  end_ = end;
+  month_ = month_of(begin);
+}
+
+std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_view ip) {
+  key_.assign(source_ip);
+  return dictionary_id(sources_, find_source_, insert_source_, key_, [&](Statement& s) {
+    s.bind(1, source_ip);
+    if (s.get() != insert_source_.get()) return;
+    if (ip.size() == 16) s.bind_blob(2, ip.data(), ip.size());
+    else s.bind_null(2);
+  });
+}
+
+std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
+  key_.clear();
+  append_key_field(key_, r.header_from);
+  append_key_field(key_, r.dkim_auth);
+  append_key_field(key_, r.spf_auth);
+  append_key_field(key_, r.unaligned_dkim);
+  append_key_field(key_, r.unaligned_spf);
+  return dictionary_id(profiles_, find_profile_, insert_profile_, key_, [&](Statement& s) {
+    s.bind(1, r.header_from).bind(2, r.dkim_auth).bind(3, r.spf_auth).bind(4, r.unaligned_dkim)
+        .bind(5, r.unaligned_spf);
+  });
+}
+
+void RollupWriter::add_record(const RollupRecord& r) {
+  const std::int64_t source = source_id(r.source_ip, r.ip);
+  const std::int64_t profile = profile_id(r);
+  Tally& window = staged_->windows[WindowKey{end_, begin_, domain_, source, profile, r.verdict}];
+  window.add(r.messages, 1);
+  add_id(window.reporters, reporter_);
+  if (stage_months_) {
+    Tally& month = staged_->months[MonthKey{month_, domain_, source, profile, r.verdict}];
+    month.add(r.messages, 1);
+    month.first = std::min(month.first, begin_);
+    month.last = std::max(month.last, end_);
+    add_id(month.reporters, reporter_);
+    auto [it, added] = staged_->first_seen.try_emplace(FirstSeenKey{source, domain_}, end_);
+    if (!added) it->second = std::min(it->second, end_);
   }
-  // Bound without copies (SQLITE_STATIC): every value lives in the report,
-  // the caller or this writer until run() has stepped and reset the statement.
-  Statement& s = upsert_;
-  s.bind(1, report.end).bind(2, report.begin).bind_static(3, std::string_view(report.policy.domain));
-  s.bind_static(4, std::string_view(r.source_ip)).bind_static(5, std::string_view(r.header_from));
-  s.bind_static(6, to_string(r.verdict.traffic_class));
-  s.bind(7, std::int64_t{r.verdict.dkim_aligned}).bind(8, std::int64_t{r.verdict.spf_aligned});
-  s.bind_static(9, enum_text(r.disposition)).bind_static(10, enum_text(r.policy_evaluated_dkim));
-  s.bind_static(11, enum_text(r.policy_evaluated_spf));
-  s.bind_static(12, dkim_auth).bind_static(13, spf_auth);
-  s.bind_static(14, std::string_view(r.verdict.unaligned_dkim_pass_domain));
-  s.bind_static(15, std::string_view(r.verdict.unaligned_spf_pass_domain));
-  if (r.source_ip_valid)
-    s.bind_blob_static(16, r.source_ip_key.data(), r.source_ip_key.size());
-  else
-    s.bind_null(16);
-  s.bind_static(17, std::string_view(reporter_text_)).bind(18, messages).bind(19, records);
-  s.run();
+}
+
+void RollupWriter::add_report(const AggregateReport& report) {
+  begin_report(report.policy.domain, report.org_name, report.begin, report.end);
+  for (const Record& record : report.records) {
+    const std::string dkim_auth = dkim_auth_text(record), spf_auth = spf_auth_text(record);
+    RollupRecord r;
+    r.source_ip = record.source_ip;
+    if (record.source_ip_valid)
+      r.ip = std::string_view(reinterpret_cast<const char*>(record.source_ip_key.data()), record.source_ip_key.size());
+    r.header_from = record.header_from;
+    r.dkim_auth = dkim_auth;
+    r.spf_auth = spf_auth;
+    r.unaligned_dkim = record.verdict.unaligned_dkim_pass_domain;
+    r.unaligned_spf = record.verdict.unaligned_spf_pass_domain;
+    r.verdict = verdict_of(record).pack();
+    r.messages = record.count;
+    add_record(r);
+  }
+}
+
+void RollupWriter::accept() { accepted_->merge(*staged_); }
+
+void RollupWriter::discard() {
+  staged_->clear();
+  // Dictionary rows inserted by the rolled-back input are gone: so are their ids.
+  reporters_.clear();
+  domains_.clear();
+  sources_.clear();
+  profiles_.clear();
+  spans_.clear();
+}
+
+void RollupWriter::reset() {
+  discard();
+  accepted_->clear();
+}
+
+void RollupWriter::flush() {
+  Sums& sums = *accepted_;
+  for (auto* entry : sorted_entries(sums.windows)) {
+    const WindowKey& k = entry->first;
+    Tally& t = entry->second;
+    const std::string reporters = format_ids(t.reporters);
+    upsert_window_.bind(1, k.end).bind(2, k.begin).bind(3, k.domain).bind(4, k.source).bind(5, k.profile)
+        .bind(6, k.verdict).bind(7, std::string_view(reporters)).bind(8, t.messages).bind(9, t.records).run();
+  }
+  for (auto* entry : sorted_entries(sums.months)) {
+    const MonthKey& k = entry->first;
+    Tally& t = entry->second;
+    const std::string reporters = format_ids(t.reporters);
+    upsert_month_.bind(1, k.month).bind(2, k.domain).bind(3, k.source).bind(4, k.profile).bind(5, k.verdict)
+        .bind(6, t.first).bind(7, t.last).bind(8, std::string_view(reporters)).bind(9, t.messages)
+        .bind(10, t.records).run();
+  }
+  for (auto* entry : sorted_entries(sums.first_seen))
+    upsert_first_seen_.bind(1, entry->first.source).bind(2, entry->first.domain).bind(3, entry->second).run();
+  sums.clear();
+}
+
+void RollupWriter::add_from_base_tables(std::string_view condition, const std::function<void(Statement&)>& bind,
+                                        bool months) {
+  Statement s = db_.prepare(base_rows_sql(condition));
+  bind(s);
+  stage_months_ = months;
+  std::int64_t report = -1, rows = 0;
+  while (s.step()) {
+    if (s.column_int(0) != report) {
+      report = s.column_int(0);
+      begin_report(text_view(s, 1), text_view(s, 2), s.column_int(3), s.column_int(4));
+    }
+    Verdict v;
+    v.traffic_class = class_from_text(text_view(s, 12));
+    v.dkim_aligned = s.column_int(13) != 0;
+    v.spf_aligned = s.column_int(14) != 0;
+    v.disposition = parse_disposition(text_view(s, 15)).value;
+    v.dkim_evaluated = parse_dmarc_result(text_view(s, 16)).value;
+    v.spf_evaluated = parse_dmarc_result(text_view(s, 17)).value;
+    RollupRecord r;
+    r.source_ip = text_view(s, 5);
+    r.ip = s.column_blob(6);
+    r.header_from = text_view(s, 7);
+    r.dkim_auth = text_view(s, 8);
+    r.spf_auth = text_view(s, 9);
+    r.unaligned_dkim = text_view(s, 10);
+    r.unaligned_spf = text_view(s, 11);
+    r.verdict = v.pack();
+    r.messages = s.column_int(18);
+    add_record(r);
+    if (++rows % 200'000 == 0) {  // bounds the memory of a full rebuild
+      accept();
+      flush();
+    }
+  }
+  accept();
+  flush();
+  stage_months_ = true;
 }
 
 std::vector<ReportWindow> RollupWriter::windows_of_payload(std::int64_t raw_payload) {
@@ -193,22 +536,55 @@ std::vector<ReportWindow> RollupWriter::windows_of_payload(std::int64_t raw_payl
 }
 
 void RollupWriter::rebuild_windows(const std::vector<ReportWindow>& windows) {
+  // The caller flushed the batch's sums: the tables are complete but for the
+  // staged input, which has not added anything yet.
+  std::vector<std::pair<std::int64_t, std::string>> months;  // (month, domain) to recompute
   for (const ReportWindow& w : windows) {
     delete_window_->bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
-    rebuild_window_->bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end).run();
+    add_from_base_tables("rp.domain = ?1 AND rp.begin_ts = ?2 AND rp.end_ts = ?3", [&](Statement& s) {
+      s.bind(1, std::string_view(w.domain)).bind(2, w.begin).bind(3, w.end);
+    }, false);
+    months.emplace_back(month_of(w.begin), w.domain);
   }
+  std::sort(months.begin(), months.end());
+  months.erase(std::unique(months.begin(), months.end()), months.end());
+  Statement span = db_.prepare("SELECT coalesce(max(span), 0) FROM report_spans");
+  span.step();
+  const std::int64_t max_span = span.column_int(0);
+  Statement remove = db_.prepare(
+      "DELETE FROM source_months WHERE month = ?1 AND domain = (SELECT id FROM rollup_domains WHERE name = ?2)");
+  // A month row sums the window rows whose begin_ts is in that month.
+  Statement recompute = db_.prepare(
+      "INSERT INTO source_months (month, domain, source, profile, verdict, first_seen, last_seen, reporters, "
+      "messages, records) SELECT ?1, domain, source, profile, verdict, min(begin_ts), max(end_ts), "
+      "dmarcq_union_ids(group_concat(reporters, '')), sum(messages), sum(records) FROM source_windows "
+      "WHERE end_ts >= ?3 AND end_ts <= ?4 + ?5 AND begin_ts >= ?3 AND begin_ts < ?4 "
+      "AND domain = (SELECT id FROM rollup_domains WHERE name = ?2) GROUP BY domain, source, profile, verdict");
+  for (const auto& [month, domain] : months) {
+    remove.bind(1, month).bind(2, std::string_view(domain)).run();
+    recompute.bind(1, month).bind(2, std::string_view(domain)).bind(3, month_start(month))
+        .bind(4, month_start(month + 1)).bind(5, max_span).run();
+  }
+}
+
+std::int64_t rebuild_rollups_in_transaction(Database& db) {
+  // The dictionaries are kept: another process's writer may hold their ids.
+  db.exec("DELETE FROM source_windows");
+  db.exec("DELETE FROM source_months");
+  db.exec("DELETE FROM source_first_seen");
+  db.exec("DELETE FROM report_spans");
+  {
+    RollupWriter writer(db);
+    writer.add_from_base_tables("1", [](Statement&) {}, true);
+  }
+  Statement count = db.prepare("SELECT count(*) FROM source_windows");
+  count.step();
+  return count.column_int(0);
 }
 
 std::int64_t rebuild_rollups(Database& db) {
   WriteTransaction transaction(db);
-  db.exec("DELETE FROM daily_sources");
-  db.exec("DELETE FROM report_spans");
-  db.exec("INSERT OR IGNORE INTO reporters (org_name) SELECT DISTINCT org_name FROM reports");
-  db.exec("INSERT INTO report_spans (span) SELECT DISTINCT end_ts - begin_ts FROM reports");
-  db.exec("INSERT INTO daily_sources " + rollup_select_sql(""));
-  Statement count = db.prepare("SELECT count(*) FROM daily_sources");
-  count.step();
-  const std::int64_t rows = count.column_int(0);
+  const std::int64_t rows = rebuild_rollups_in_transaction(db);
   transaction.commit();
   return rows;
 }

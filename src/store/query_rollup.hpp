@@ -1,10 +1,13 @@
-// The rollup (schema/003_rollups.sql): maintained by the write path in the
+// The rollup (schema/005_rollup_v2.sql): maintained by the write path in the
 // same transaction as the records, rebuilt by `dmarcq db rebuild-rollups`.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dmarcq/model.hpp"
@@ -12,48 +15,102 @@
 
 namespace dmarcq::store {
 
-// The SELECT that computes rollup rows from records/reports/reporters, with
-// an optional extra condition on the report `rp` (e.g. one window). Must
-// match the INSERT in schema/003_rollups.sql and RollupWriter's keys.
-std::string rollup_select_sql(std::string_view report_condition);
+// The packed verdict column (bit layout in schema/005_rollup_v2.sql).
+struct Verdict {
+  TrafficClass traffic_class = TrafficClass::impersonation;
+  bool dkim_aligned = false, spf_aligned = false;
+  Disposition disposition = Disposition::absent;
+  DmarcResult dkim_evaluated = DmarcResult::absent, spf_evaluated = DmarcResult::absent;
+
+  [[nodiscard]] std::int64_t pack() const;
+  static Verdict unpack(std::int64_t code);
+  [[nodiscard]] bool dmarc_pass() const { return dkim_aligned || spf_aligned; }
+  // The receiver's policy_evaluated verdict differs from ours (only when it gave one).
+  [[nodiscard]] bool receiver_disagrees() const;
+};
+
+Verdict verdict_of(const Record& record);
+
+// UTC month of an epoch (12 * year + month - 1) and the epoch it starts at.
+std::int64_t month_of(std::int64_t epoch);
+std::int64_t month_start(std::int64_t month);
 
 // The rollup's auth columns for one record: sorted distinct "domain/selector"
 // of its DKIM results, sorted distinct non-empty SPF domains, ' '-joined.
 std::string dkim_auth_text(const Record& record);
 std::string spf_auth_text(const Record& record);
 
+// What the rollup keeps of one record.
+struct RollupRecord {
+  std::string_view source_ip;
+  std::string_view ip;  // 16 bytes, or empty when the source is not an IP
+  std::string_view header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf;
+  std::int64_t verdict = 0;
+  std::int64_t messages = 0;
+};
+
 struct ReportWindow {
   std::string domain;
   std::int64_t begin = 0, end = 0;
 };
 
+// Sums the rollup rows of the reports it is given in memory and writes them
+// with one UPSERT per distinct row at flush() (the store calls it before
+// every COMMIT). Inputs are staged separately so that a failed input (ROLLBACK
+// TO its savepoint) takes its share with it: accept() / discard().
 class RollupWriter {
  public:
   explicit RollupWriter(const Database& db);
+  ~RollupWriter();
+  RollupWriter(const RollupWriter&) = delete;
+  RollupWriter& operator=(const RollupWriter&) = delete;
 
-  // Once per stored report: its reporter id (created if new) and its span.
-  std::int64_t begin_report(const AggregateReport& report);
-  // Once per stored record, or once per report for all of its records.
-  void add_record(const AggregateReport& report, std::int64_t reporter, const Record& record);
-  void add_records(const AggregateReport& report, std::int64_t reporter);
+  void add_report(const AggregateReport& report);
+  // The same, record by record (rebuilds from the base tables).
+  void begin_report(std::string_view domain, std::string_view org_name, std::int64_t begin,
+                    std::int64_t end);
+  void add_record(const RollupRecord& record);
+
+  void accept();   // the staged input is in the transaction: keep its share
+  void discard();  // it was rolled back
+  void flush();    // writes what was accepted
+  void reset();    // the transaction was rolled back: forget everything
 
   // Reprocess: the windows of the reports parsed from a raw payload, read
   // before they are deleted, then recomputed from what remains.
   std::vector<ReportWindow> windows_of_payload(std::int64_t raw_payload);
   void rebuild_windows(const std::vector<ReportWindow>& windows);
 
- private:
-  void upsert(const AggregateReport& report, std::int64_t reporter, const Record& record,
-              std::string_view dkim_auth, std::string_view spf_auth, std::int64_t messages,
-              std::int64_t records);
+  // Adds the records of the reports matching a condition on `rp` from the
+  // base tables, then flushes (reprocess: windows only; full rebuild: all).
+  void add_from_base_tables(std::string_view condition, const std::function<void(Statement&)>& bind,
+                            bool months);
 
-  Statement insert_reporter_, find_reporter_, insert_span_, upsert_;
-  LazyStatement windows_of_payload_, delete_window_, rebuild_window_;  // reprocess only
-  std::string reporter_text_;  // " id " of reporter_id_
-  std::int64_t reporter_id_ = -1;
+ private:
+  struct Sums;
+  std::int64_t dictionary_id(std::unordered_map<std::string, std::int64_t>& cache, Statement& find,
+                             Statement& insert, const std::string& key,
+                             const std::function<void(Statement&)>& bind);
+  std::int64_t source_id(std::string_view source_ip, std::string_view ip);
+  std::int64_t profile_id(const RollupRecord& record);
+
+  const Database& db_;
+  Statement find_reporter_, insert_reporter_, insert_span_, find_domain_, insert_domain_,
+      find_source_, insert_source_, find_profile_, insert_profile_, upsert_window_, upsert_month_,
+      upsert_first_seen_;
+  LazyStatement windows_of_payload_, delete_window_;  // reprocess only
+  std::unordered_map<std::string, std::int64_t> reporters_, domains_, sources_, profiles_;
+  std::unordered_map<std::int64_t, bool> spans_;
+  std::unique_ptr<Sums> staged_, accepted_;
+  std::int64_t reporter_ = 0, domain_ = 0, begin_ = 0, end_ = 0, month_ = 0;
+  bool stage_months_ = true;
+  std::string key_;  // scratch
 };
 
-// Empties and recomputes every rollup table. Returns the rollup rows.
+// Empties and recomputes every rollup table, in the caller's transaction.
+// Returns the number of source_windows rows.
+std::int64_t rebuild_rollups_in_transaction(Database& db);
+// The same in its own transaction.
 std::int64_t rebuild_rollups(Database& db);
 
 }  // namespace dmarcq::store

@@ -1,6 +1,8 @@
 // The query layer's row source: the rollup (daily_sources) for a window, or
 // the base tables when a --reporter filter needs per-report rows.
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -46,12 +48,6 @@ std::int64_t rebuild_sqlite_rollups(const StoreOptions& options) {
 
 namespace store {
 
-bool ScanRow::receiver_disagrees() const {
-  if (dkim_evaluated.empty() && spf_evaluated.empty()) return false;
-  const bool receiver_pass = dkim_evaluated == "pass" || spf_evaluated == "pass";
-  return receiver_pass != dmarc_pass();
-}
-
 std::string describe_policy(std::string_view p, std::string_view sp, std::string_view adkim,
                             std::string_view aspf, std::optional<std::int64_t> pct) {
   std::string text;
@@ -77,6 +73,10 @@ SqliteQueries::SqliteQueries(const StoreOptions& options) : options_(options) {
   { auto checked = open_sqlite_store(read_only); }
   db_ = Database(options.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   sqlite3_busy_timeout(db_.get(), options.busy_timeout_ms);
+  // Read pages straight from the page cache instead of copying each one:
+  // a year-long scan reads hundreds of MB. (SQLite caps it at its
+  // compile-time maximum, 2 GB in Debian.)
+  db_.exec("PRAGMA mmap_size = 4294967296");
 }
 
 const std::unordered_map<std::int64_t, std::string>& SqliteQueries::reporter_names() {
@@ -119,81 +119,248 @@ std::string_view text_view(const Statement& s, int index) {
               : std::string_view();
 }
 
+TrafficClass class_from_text(std::string_view text) {
+  for (const TrafficClass c : {TrafficClass::aligned, TrafficClass::dkim_only, TrafficClass::spf_only,
+                               TrafficClass::forwarded, TrafficClass::misaligned})
+    if (text == to_string(c)) return c;
+  return TrafficClass::impersonation;
+}
+
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string list;
+  for (const std::int64_t id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+  return list;
+}
+
 }  // namespace
 
-void SqliteQueries::scan(const QueryFilter& filter, const std::vector<std::string_view>& classes,
-                         bool details, const std::function<void(const ScanRow&)>& visit) {
-  std::string sql;
-  int next = 1;
-  std::int64_t max_span = 0;
-  const bool rollup = !filter.reporter;
-  if (rollup) {
-    if (filter.until) {
-      Statement span = db_.prepare("SELECT coalesce(max(span), 0) FROM report_spans");
-      span.step();
-      max_span = span.column_int(0);
-    }
-    sql =
-        "SELECT begin_ts, end_ts, domain, source_ip, header_from, class, dkim_aligned, spf_aligned, "
-        "disposition, dkim_evaluated, spf_evaluated, dkim_auth, spf_auth, unaligned_dkim, "
-        "unaligned_spf, ip, reporters, messages, records FROM daily_sources rp WHERE 1" +
-        report_conditions(filter, "rp", next);
-    // end_ts leads the key: bound the scan on both sides.
-    if (filter.until) sql += fmt::format(" AND rp.end_ts < ?{}", next++);
-  } else {
-    sql =
-        "SELECT rp.begin_ts, rp.end_ts, rp.domain, r.source_ip, r.header_from, r.class, "
-        "r.dkim_aligned, r.spf_aligned, coalesce(r.disposition, ''), coalesce(r.dkim_evaluated, ''), "
-        "coalesce(r.spf_evaluated, ''), "
-        "coalesce((SELECT group_concat(d.domain || coalesce('/' || d.selector, ''), ' ') "
-        "FROM dkim_results d WHERE d.record = r.id), ''), "
-        "coalesce((SELECT group_concat(s.domain, ' ') FROM spf_results s "
-        "WHERE s.record = r.id AND s.domain <> ''), ''), "
-        "coalesce(r.unaligned_dkim_domain, ''), coalesce(r.unaligned_spf_domain, ''), r.ip, "
-        "' ' || coalesce((SELECT id FROM reporters WHERE org_name = rp.org_name), 0) || ' ', "
-        "r.count, 1 FROM reports rp JOIN records r ON r.report = rp.id WHERE 1" +
-        report_conditions(filter, "rp", next);
+const std::unordered_map<std::int64_t, std::string>& SqliteQueries::domain_names() {
+  if (!domain_names_loaded_) {
+    Statement s = db_.prepare("SELECT id, name FROM rollup_domains");
+    while (s.step()) domain_names_.emplace(s.column_int(0), s.column_text(1));
+    domain_names_loaded_ = true;
   }
-  const std::string ip_column = rollup ? "rp.ip" : "r.ip";
-  if (!classes.empty()) {
-    sql += fmt::format(" AND {} IN (", rollup ? "rp.class" : "r.class");
-    for (std::size_t i = 0; i < classes.size(); ++i) sql += fmt::format("{}'{}'", i ? ", " : "", classes[i]);
-    sql += ")";
-  }
-  if (filter.ip) sql += fmt::format(" AND {} BETWEEN ?{} AND ?{}", ip_column, next, next + 1);
+  return domain_names_;
+}
 
+std::optional<std::vector<std::int64_t>> SqliteQueries::domain_ids(const QueryFilter& filter) {
+  if (filter.domains.empty()) return std::nullopt;
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, name] : domain_names())
+    if (std::find(filter.domains.begin(), filter.domains.end(), name) != filter.domains.end()) ids.push_back(id);
+  return ids;
+}
+
+const Profile& SqliteQueries::profile(std::int64_t id) {
+  if (const auto it = profiles_.find(id); it != profiles_.end()) return it->second;
+  Statement s = db_.prepare(
+      "SELECT header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf FROM rollup_profiles WHERE id = ?1");
+  s.bind(1, id);
+  Profile p;
+  if (s.step()) p = {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4)};
+  return profiles_.emplace(id, std::move(p)).first->second;
+}
+
+std::unordered_map<std::int64_t, SourceInfo> SqliteQueries::sources_of(const std::vector<std::int64_t>& ids) {
+  std::unordered_map<std::int64_t, SourceInfo> found;
+  found.reserve(ids.size());
+  auto add = [&found](const Statement& s) {
+    SourceInfo info;
+    info.text = s.column_text(1);
+    const std::string_view key = s.column_blob(2);
+    if (key.size() == 16) {
+      IpAddress ip;
+      std::copy(key.begin(), key.end(), ip.bytes.begin());
+      info.address = ip;
+    }
+    found.insert_or_assign(s.column_int(0), std::move(info));
+  };
+  Statement count = db_.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
+  count.step();
+  if (ids.size() * 8 > static_cast<std::size_t>(count.column_int(0))) {
+    // Many of them: one scan beats a lookup each.
+    std::vector<bool> wanted;
+    for (const std::int64_t id : ids) {
+      if (id < 0) continue;
+      if (static_cast<std::size_t>(id) >= wanted.size()) wanted.resize(static_cast<std::size_t>(id) + 1);
+      wanted[static_cast<std::size_t>(id)] = true;
+    }
+    Statement s = db_.prepare("SELECT id, source_ip, ip FROM rollup_sources");
+    while (s.step()) {
+      const std::int64_t id = s.column_int(0);
+      if (id >= 0 && static_cast<std::size_t>(id) < wanted.size() && wanted[static_cast<std::size_t>(id)]) add(s);
+    }
+  } else {
+    Statement s = db_.prepare("SELECT id, source_ip, ip FROM rollup_sources WHERE id = ?1");
+    for (const std::int64_t id : ids) {
+      s.bind(1, id);
+      if (s.step()) add(s);
+      s.reset();
+    }
+  }
+  return found;
+}
+
+std::optional<std::vector<bool>> SqliteQueries::sources_in_range(const QueryFilter& filter) {
+  if (!filter.ip) return std::nullopt;
+  std::vector<bool> in_range;
+  Statement s = db_.prepare("SELECT id FROM rollup_sources WHERE ip BETWEEN ?1 AND ?2");
+  s.bind_blob(1, filter.ip->first.bytes.data(), 16).bind_blob(2, filter.ip->last.bytes.data(), 16);
+  while (s.step()) {
+    const std::int64_t id = s.column_int(0);
+    if (id < 0) continue;
+    if (static_cast<std::size_t>(id) >= in_range.size()) in_range.resize(static_cast<std::size_t>(id) + 1);
+    in_range[static_cast<std::size_t>(id)] = true;
+  }
+  return in_range;
+}
+
+std::pair<std::int64_t, std::int64_t> SqliteQueries::report_spans() {
+  Statement s = db_.prepare("SELECT coalesce(min(span), 0), coalesce(max(span), 0) FROM report_spans");
+  s.step();
+  return {s.column_int(0), s.column_int(1)};
+}
+
+void SqliteQueries::scan_base_tables(const QueryFilter& filter, const std::function<void(const ScanRow&)>& visit) {
+  // Per record (the rollup cannot split by reporter), with the rollup's ids.
+  int next = 1;
+  std::string sql =
+      "SELECT rp.begin_ts, rp.end_ts, d.id, s.id, pr.id, r.class, r.dkim_aligned, r.spf_aligned, r.disposition, "
+      "r.dkim_evaluated, r.spf_evaluated, ' ' || rr.id || ' ', r.count "
+      "FROM reports rp JOIN records r ON r.report = rp.id "
+      "JOIN rollup_domains d ON d.name = rp.domain "
+      "JOIN rollup_sources s ON s.source_ip = r.source_ip "
+      "JOIN reporters rr ON rr.org_name = rp.org_name "
+      "JOIN rollup_profiles pr ON pr.header_from = r.header_from "
+      "AND pr.dkim_auth = coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT "
+      "dk.domain || coalesce('/' || dk.selector, '') AS e FROM dkim_results dk WHERE dk.record = r.id ORDER BY e)), '') "
+      "AND pr.spf_auth = coalesce((SELECT group_concat(e, ' ') FROM (SELECT DISTINCT sp.domain AS e "
+      "FROM spf_results sp WHERE sp.record = r.id AND sp.domain <> '' ORDER BY e)), '') "
+      "AND pr.unaligned_dkim = coalesce(r.unaligned_dkim_domain, '') "
+      "AND pr.unaligned_spf = coalesce(r.unaligned_spf_domain, '') WHERE 1" +
+      report_conditions(filter, "rp", next);
   Statement s = db_.prepare(sql);
   int bind = 1;
   bind_report_conditions(s, filter, bind);
-  if (rollup && filter.until) s.bind(bind++, *filter.until + max_span + 1);
-  if (filter.ip) {
-    s.bind_blob(bind, filter.ip->first.bytes.data(), filter.ip->first.bytes.size());
-    s.bind_blob(bind + 1, filter.ip->last.bytes.data(), filter.ip->last.bytes.size());
-  }
   ScanRow row;
   while (s.step()) {
     row.begin = s.column_int(0);
     row.end = s.column_int(1);
-    row.domain = text_view(s, 2);
-    row.traffic_class = text_view(s, 5);
-    row.dkim_aligned = s.column_int(6) != 0;
-    row.spf_aligned = s.column_int(7) != 0;
-    row.disposition = text_view(s, 8);
-    row.dkim_evaluated = text_view(s, 9);
-    row.spf_evaluated = text_view(s, 10);
-    if (details) {
-      row.source_ip = text_view(s, 3);
-      row.header_from = text_view(s, 4);
-      row.dkim_auth = text_view(s, 11);
-      row.spf_auth = text_view(s, 12);
-      row.unaligned_dkim = text_view(s, 13);
-      row.unaligned_spf = text_view(s, 14);
-      row.ip = s.column_blob(15);
-      row.reporters = text_view(s, 16);
-    }
-    row.messages = s.column_int(17);
-    row.records = s.column_int(18);
+    row.domain = s.column_int(2);
+    row.source = s.column_int(3);
+    row.profile = s.column_int(4);
+    row.verdict.traffic_class = class_from_text(text_view(s, 5));
+    row.verdict.dkim_aligned = s.column_int(6) != 0;
+    row.verdict.spf_aligned = s.column_int(7) != 0;
+    row.verdict.disposition = parse_disposition(text_view(s, 8)).value;
+    row.verdict.dkim_evaluated = parse_dmarc_result(text_view(s, 9)).value;
+    row.verdict.spf_evaluated = parse_dmarc_result(text_view(s, 10)).value;
+    row.reporters = text_view(s, 11);
+    row.messages = s.column_int(12);
+    row.records = 1;
     visit(row);
+  }
+}
+
+void SqliteQueries::scan(const QueryFilter& filter, const std::vector<TrafficClass>& classes, bool details,
+                         bool months, const std::function<void(const ScanRow&)>& visit) {
+  const auto in_range = sources_in_range(filter);
+  auto wanted = [&](const ScanRow& row) {
+    if (!classes.empty() && std::find(classes.begin(), classes.end(), row.verdict.traffic_class) == classes.end())
+      return false;
+    if (in_range && (row.source < 0 || static_cast<std::size_t>(row.source) >= in_range->size() ||
+                     !(*in_range)[static_cast<std::size_t>(row.source)]))
+      return false;
+    return true;
+  };
+  if (filter.reporter) {
+    scan_base_tables(filter, [&](const ScanRow& row) {
+      if (wanted(row)) visit(row);
+    });
+    return;
+  }
+  const auto domains = domain_ids(filter);
+  if (domains && domains->empty()) return;  // none of them has reports
+  const std::string domain_condition = domains ? " AND domain IN (" + id_list(*domains) + ")" : "";
+  const std::string columns = details ? "domain, source, profile, verdict, reporters, messages, records"
+                                      : "domain, 0, 0, verdict, '', messages, records";
+  const auto [min_span, max_span] = report_spans();
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t since = filter.since.value_or(kNone);
+
+  // Whole months inside [since, until): a report that begins in one overlaps
+  // the window. With a zero-length report the month must start after since.
+  std::int64_t first_month = 0, last_month = -1;
+  if (months) {
+    if (filter.since) {
+      first_month = month_of(*filter.since);
+      if (month_start(first_month) < *filter.since || (min_span == 0 && month_start(first_month) == *filter.since))
+        ++first_month;
+    } else {
+      first_month = std::numeric_limits<std::int32_t>::min();
+    }
+    last_month = filter.until ? month_of(*filter.until) - 1 : std::numeric_limits<std::int32_t>::max();
+  }
+  const bool use_months = months && first_month <= last_month;
+
+  ScanRow row;
+  auto read_window_rows = [&](Statement& s) {
+    while (s.step()) {
+      row.end = s.column_int(0);
+      row.begin = s.column_int(1);
+      row.domain = s.column_int(2);
+      row.source = s.column_int(3);
+      row.profile = s.column_int(4);
+      row.verdict = Verdict::unpack(s.column_int(5));
+      row.reporters = text_view(s, 6);
+      row.messages = s.column_int(7);
+      row.records = s.column_int(8);
+      if (wanted(row)) visit(row);
+    }
+  };
+  const std::string window_sql = "SELECT end_ts, begin_ts, " + columns + " FROM source_windows WHERE ";
+  if (!use_months) {
+    // end_ts leads the key: bound the scan on both sides.
+    std::string sql = window_sql + "end_ts > ?1 AND end_ts <= ?2 AND begin_ts < ?3" + domain_condition;
+    Statement s = db_.prepare(sql);
+    s.bind(1, since);
+    const std::int64_t until = filter.until.value_or(std::numeric_limits<std::int64_t>::max());
+    s.bind(2, filter.until ? until + max_span : until).bind(3, until);
+    read_window_rows(s);
+    return;
+  }
+
+  const std::int64_t months_begin = filter.since ? month_start(first_month) : kNone;
+  const std::int64_t months_end =
+      filter.until ? month_start(last_month + 1) : std::numeric_limits<std::int64_t>::max();
+  // The edges before and after the whole months, per report window.
+  if (filter.since) {
+    Statement s = db_.prepare(window_sql + "end_ts > ?1 AND end_ts <= ?2 AND begin_ts < ?3" + domain_condition);
+    s.bind(1, since).bind(2, months_begin + max_span).bind(3, months_begin);
+    read_window_rows(s);
+  }
+  if (filter.until) {
+    Statement s = db_.prepare(window_sql + "end_ts >= ?1 AND end_ts <= ?2 AND begin_ts >= ?1 AND begin_ts < ?3" +
+                              domain_condition);
+    s.bind(1, months_end).bind(2, *filter.until + max_span).bind(3, *filter.until);
+    read_window_rows(s);
+  }
+  const std::string month_columns = details ? "domain, source, profile, verdict, reporters, messages, records"
+                                            : "domain, 0, 0, verdict, '', messages, records";
+  Statement s = db_.prepare("SELECT first_seen, last_seen, " + month_columns +
+                            " FROM source_months WHERE month >= ?1 AND month <= ?2" + domain_condition);
+  s.bind(1, first_month).bind(2, last_month);
+  while (s.step()) {
+    row.begin = s.column_int(0);
+    row.end = s.column_int(1);
+    row.domain = s.column_int(2);
+    row.source = s.column_int(3);
+    row.profile = s.column_int(4);
+    row.verdict = Verdict::unpack(s.column_int(5));
+    row.reporters = text_view(s, 6);
+    row.messages = s.column_int(7);
+    row.records = s.column_int(8);
+    if (wanted(row)) visit(row);
   }
 }
 

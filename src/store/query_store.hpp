@@ -9,23 +9,31 @@
 #include <unordered_map>
 
 #include "dmarcq/query.hpp"
+#include "query_rollup.hpp"
 #include "sqlite_handle.hpp"
 
 namespace dmarcq::store {
 
-// One aggregated row as the queries see it: a rollup row, or (with a
-// --reporter filter, which the rollup cannot split) one record. The views
-// are valid during the callback only.
+// One aggregated row as the queries see it: a rollup row (a report window's,
+// or a whole month's), or (with a --reporter filter, which the rollup cannot
+// split) one record. Texts are dictionary ids (SqliteQueries resolves them);
+// the reporters view is valid during the callback only.
 struct ScanRow {
-  std::int64_t begin = 0, end = 0;
-  std::string_view domain, source_ip, header_from, traffic_class, disposition, dkim_evaluated,
-      spf_evaluated, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf, ip, reporters;
-  bool dkim_aligned = false, spf_aligned = false;
+  std::int64_t begin = 0, end = 0;  // report window; a month row: first begin, last end
+  std::int64_t domain = 0, source = 0, profile = 0;
+  Verdict verdict;
+  std::string_view reporters;  // " 3 7 " (reporters.id)
   std::int64_t messages = 0, records = 0;
+};
 
-  [[nodiscard]] bool dmarc_pass() const { return dkim_aligned || spf_aligned; }
-  // The receiver's policy_evaluated verdict differs from ours (only when it gave one).
-  [[nodiscard]] bool receiver_disagrees() const;
+// What a rollup profile id stands for.
+struct Profile {
+  std::string header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf;
+};
+
+struct SourceInfo {
+  std::string text;
+  std::optional<IpAddress> address;
 };
 
 class SqliteQueries final : public Queries {
@@ -43,10 +51,21 @@ class SqliteQueries final : public Queries {
 
  private:
   // Every row matching the filter's domains / window / reporter / ip and (when
-  // not empty) one of `classes`. Without `details` the text columns that only
-  // `sources` needs (header_from, auth, reporters, ip) are left empty.
-  void scan(const QueryFilter& filter, const std::vector<std::string_view>& classes, bool details,
+  // not empty) one of `classes`. `months`: whole months inside the window are
+  // read from source_months (rows then span a month); else every row is one
+  // report window. Without `details` source, profile and reporters are left 0/empty.
+  void scan(const QueryFilter& filter, const std::vector<TrafficClass>& classes, bool details, bool months,
             const std::function<void(const ScanRow&)>& visit);
+  void scan_base_tables(const QueryFilter& filter, const std::function<void(const ScanRow&)>& visit);
+  // rollup_domains ids of the filter's domains; nullopt when it names none (all).
+  std::optional<std::vector<std::int64_t>> domain_ids(const QueryFilter& filter);
+  const std::unordered_map<std::int64_t, std::string>& domain_names();
+  const Profile& profile(std::int64_t id);
+  // Text and address of the given source ids.
+  std::unordered_map<std::int64_t, SourceInfo> sources_of(const std::vector<std::int64_t>& ids);
+  // Source ids whose address is in the filter's --ip range (nullopt: no --ip).
+  std::optional<std::vector<bool>> sources_in_range(const QueryFilter& filter);
+  std::pair<std::int64_t, std::int64_t> report_spans();  // min, max
   // Failure reports per Source-IP key within the filter's window and domains.
   std::map<std::array<std::uint8_t, 16>, std::int64_t> failure_counts(const QueryFilter& filter);
   // reporters.id -> org_name
@@ -57,8 +76,9 @@ class SqliteQueries final : public Queries {
 
   StoreOptions options_;
   Database db_;
-  std::unordered_map<std::int64_t, std::string> reporter_names_;
-  bool reporter_names_loaded_ = false;
+  std::unordered_map<std::int64_t, std::string> reporter_names_, domain_names_;
+  bool reporter_names_loaded_ = false, domain_names_loaded_ = false;
+  std::unordered_map<std::int64_t, Profile> profiles_;
 };
 
 // "p=reject sp=none adkim=r aspf=s pct=100" (fields the report gave).

@@ -1,6 +1,7 @@
 // summary, sources / impersonators, timeline: aggregated in C++ over the
 // rows of SqliteQueries::scan (one pass, hash maps keyed by domain / source).
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -50,20 +51,24 @@ void add_words(SmallSet<std::string>& into, std::string_view words) {
   }
 }
 
-void add_ids(SmallSet<std::int64_t>& into, std::string_view ids) {
-  std::int64_t value = 0;
-  bool in_number = false;
-  for (const char c : ids) {
-    if (c >= '0' && c <= '9') {
-      value = value * 10 + (c - '0');
-      in_number = true;
-    } else if (in_number) {
-      into.add(value);
-      value = 0;
-      in_number = false;
-    }
+void add_class(ClassCounts& counts, TrafficClass traffic_class, std::int64_t messages) {
+  switch (traffic_class) {
+    case TrafficClass::aligned: counts.aligned += messages; break;
+    case TrafficClass::dkim_only: counts.dkim_only += messages; break;
+    case TrafficClass::spf_only: counts.spf_only += messages; break;
+    case TrafficClass::forwarded: counts.forwarded += messages; break;
+    case TrafficClass::misaligned: counts.misaligned += messages; break;
+    case TrafficClass::impersonation: counts.impersonation += messages; break;
   }
-  if (in_number) into.add(value);
+}
+
+void add_disposition(DispositionCounts& counts, Disposition disposition, std::int64_t messages) {
+  switch (disposition) {
+    case Disposition::none: counts.none += messages; break;
+    case Disposition::quarantine: counts.quarantine += messages; break;
+    case Disposition::reject: counts.reject += messages; break;
+    default: counts.other += messages; break;
+  }
 }
 
 template <typename Row>
@@ -76,40 +81,126 @@ struct StringHash {
   std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
 };
 
-struct SourceAggregate {
-  SourceRow row;
-  std::optional<IpAddress> address;
-  SmallSet<std::string> header_from, dkim, spf, domains, unaligned;
-  SmallSet<std::int64_t> reporters;
+// A set of ids that usually holds one: no allocation until a second.
+struct IdSet {
+  std::int64_t first = -1;
+  std::vector<std::int64_t> more;
+  void add(std::int64_t id) {
+    if (first == id) return;
+    if (first < 0) {
+      first = id;
+      return;
+    }
+    if (std::find(more.begin(), more.end(), id) == more.end()) more.push_back(id);
+  }
+  void merge(const IdSet& other) {
+    if (other.first >= 0) add(other.first);
+    for (const std::int64_t id : other.more) add(id);
+  }
+  template <typename F>
+  void each(F&& f) const {
+    if (first >= 0) f(first);
+    for (const std::int64_t id : more) f(id);
+  }
 };
 
-void add_to_source(SourceAggregate& a, const ScanRow& r) {
-  SourceRow& row = a.row;
-  if (row.messages == 0 && row.first_seen == 0) {
-    row.first_seen = r.begin;
-    row.last_seen = r.end;
+// Reporter ids: a bit each below 64 (a site rarely hears from more), a list above.
+struct ReporterSet {
+  std::uint64_t bits = 0;
+  std::vector<std::int64_t> more;
+  void add(std::int64_t id) {
+    if (id >= 0 && id < 64) bits |= std::uint64_t{1} << id;
+    else if (std::find(more.begin(), more.end(), id) == more.end()) more.push_back(id);
   }
-  row.first_seen = std::min(row.first_seen, r.begin);
-  row.last_seen = std::max(row.last_seen, r.end);
-  row.messages += r.messages;
-  (r.spf_aligned ? row.spf_aligned_pass : row.spf_aligned_fail) += r.messages;
-  (r.dkim_aligned ? row.dkim_aligned_pass : row.dkim_aligned_fail) += r.messages;
-  if (r.dmarc_pass()) row.dmarc_pass += r.messages;
-  if (r.receiver_disagrees()) row.disagreements += r.messages;
-  row.classes.add(r.traffic_class, r.messages);
-  row.dispositions.add(r.disposition, r.messages);
-  add_words(a.header_from, r.header_from);
-  add_words(a.dkim, r.dkim_auth);
-  add_words(a.spf, r.spf_auth);
-  add_words(a.domains, r.domain);
-  add_words(a.unaligned, r.unaligned_dkim);
-  add_words(a.unaligned, r.unaligned_spf);
-  add_ids(a.reporters, r.reporters);
+  void add_text(std::string_view ids) {  // " 3 7 "
+    std::int64_t value = 0;
+    bool in_number = false;
+    for (const char c : ids) {
+      if (c >= '0' && c <= '9') {
+        value = value * 10 + (c - '0');
+        in_number = true;
+      } else if (in_number) {
+        add(value);
+        value = 0;
+        in_number = false;
+      }
+    }
+    if (in_number) add(value);
+  }
+  void merge(const ReporterSet& other) {
+    bits |= other.bits;
+    for (const std::int64_t id : other.more) add(id);
+  }
+  template <typename F>
+  void each(F&& f) const {
+    for (int id = 0; id < 64; ++id)
+      if (bits & (std::uint64_t{1} << id)) f(std::int64_t{id});
+    for (const std::int64_t id : more) f(id);
+  }
+};
+
+// The sums of one source (or network) while scanning: numbers and ids only;
+// texts are looked up for the rows that are printed.
+// A profile or domain id a source showed besides its first one: recorded
+// while scanning, attached (deduplicated) only to the sources printed.
+struct ExtraId {
+  std::int32_t slot;
+  bool domain;
+  std::int64_t id;
+};
+
+struct SourceAggregate {
+  std::int64_t id = 0;  // rollup_sources.id
+  std::int32_t slot = 0;  // index into ExtraId::slot
+  std::int64_t messages = 0, spf_aligned_pass = 0, spf_aligned_fail = 0, dkim_aligned_pass = 0,
+               dkim_aligned_fail = 0, dmarc_pass = 0, disagreements = 0;
+  std::int64_t first_seen = 0, last_seen = 0, addresses = 1;
+  ClassCounts classes;
+  DispositionCounts dispositions;
+  IdSet profiles, domains;
+  ReporterSet reporters;
+  std::string source, label;
+  std::optional<IpAddress> address;
+};
+
+void add_to_source(SourceAggregate& a, const ScanRow& r, std::vector<ExtraId>& extras) {
+  if (a.messages == 0 && a.first_seen == 0) {
+    a.first_seen = r.begin;
+    a.last_seen = r.end;
+  }
+  a.first_seen = std::min(a.first_seen, r.begin);
+  a.last_seen = std::max(a.last_seen, r.end);
+  a.messages += r.messages;
+  const Verdict& v = r.verdict;
+  (v.spf_aligned ? a.spf_aligned_pass : a.spf_aligned_fail) += r.messages;
+  (v.dkim_aligned ? a.dkim_aligned_pass : a.dkim_aligned_fail) += r.messages;
+  if (v.dmarc_pass()) a.dmarc_pass += r.messages;
+  if (v.receiver_disagrees()) a.disagreements += r.messages;
+  add_class(a.classes, v.traffic_class, r.messages);
+  add_disposition(a.dispositions, v.disposition, r.messages);
+  if (a.profiles.first < 0) a.profiles.first = r.profile;
+  else if (a.profiles.first != r.profile) extras.push_back({a.slot, false, r.profile});
+  if (a.domains.first < 0) a.domains.first = r.domain;
+  else if (a.domains.first != r.domain) extras.push_back({a.slot, true, r.domain});
+  a.reporters.add_text(r.reporters);
 }
 
-void merge_source(SourceAggregate& into, const SourceAggregate& from) {
-  SourceRow& a = into.row;
-  const SourceRow& b = from.row;
+// Fills profiles/domains of the aggregates given from the extras.
+void attach_extras(const std::vector<SourceAggregate*>& which, const std::vector<ExtraId>& extras) {
+  if (extras.empty()) return;
+  std::int32_t max_slot = 0;
+  for (const SourceAggregate* a : which) max_slot = std::max(max_slot, a->slot);
+  std::vector<SourceAggregate*> by_slot(static_cast<std::size_t>(max_slot) + 1, nullptr);
+  for (SourceAggregate* a : which) by_slot[static_cast<std::size_t>(a->slot)] = a;
+  for (const ExtraId& extra : extras) {
+    if (extra.slot > max_slot) continue;
+    SourceAggregate* a = by_slot[static_cast<std::size_t>(extra.slot)];
+    if (!a) continue;
+    (extra.domain ? a->domains : a->profiles).add(extra.id);
+  }
+}
+
+void merge_source(SourceAggregate& a, const SourceAggregate& b) {
   if (a.messages == 0 && a.first_seen == 0) {
     a.first_seen = b.first_seen;
     a.last_seen = b.last_seen;
@@ -133,12 +224,9 @@ void merge_source(SourceAggregate& into, const SourceAggregate& from) {
   a.dispositions.quarantine += b.dispositions.quarantine;
   a.dispositions.reject += b.dispositions.reject;
   a.dispositions.other += b.dispositions.other;
-  into.header_from.merge(from.header_from);
-  into.dkim.merge(from.dkim);
-  into.spf.merge(from.spf);
-  into.domains.merge(from.domains);
-  into.unaligned.merge(from.unaligned);
-  into.reporters.merge(from.reporters);
+  a.profiles.merge(b.profiles);
+  a.domains.merge(b.domains);
+  a.reporters.merge(b.reporters);
   if (!b.label.empty() && a.label.find(b.label) == std::string::npos)
     a.label += a.label.empty() ? b.label : "," + b.label;
 }
@@ -151,20 +239,6 @@ std::string main_class_of(const ClassCounts& c) {
   for (const auto& entry : all)
     if (entry.first > best->first) best = &entry;
   return best->second;
-}
-
-const KnownSender* known_sender(const QueryFilter& filter, const std::optional<IpAddress>& ip) {
-  if (!ip) return nullptr;
-  for (const KnownSender& sender : filter.known)
-    if (sender.range.contains(*ip)) return &sender;
-  return nullptr;
-}
-
-std::optional<IpAddress> address_of(std::string_view key) {
-  if (key.size() != 16) return std::nullopt;
-  IpAddress ip;
-  std::copy(key.begin(), key.end(), ip.bytes.begin());
-  return ip;
 }
 
 // Days since 1970-01-01 -> (year, month) (Howard Hinnant's civil_from_days).
@@ -240,16 +314,39 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
   }
   for (auto& [domain, names] : reporters) by_domain[domain].reporters = static_cast<std::int64_t>(names.size());
 
-  scan(filter, {}, false, [&](const ScanRow& r) {
-    SummaryRow& row = row_of(r.domain);
+  // Per domain id first: one map lookup per domain, not per row.
+  std::unordered_map<std::int64_t, SummaryRow> by_id;
+  scan(filter, {}, false, true, [&](const ScanRow& r) {
+    SummaryRow& row = by_id[r.domain];
+    const Verdict& v = r.verdict;
     row.messages += r.messages;
-    if (r.dmarc_pass()) row.dmarc_pass += r.messages;
-    if (r.spf_aligned) row.spf_aligned += r.messages;
-    if (r.dkim_aligned) row.dkim_aligned += r.messages;
-    if (r.receiver_disagrees()) row.disagreements += r.messages;
-    row.dispositions.add(r.disposition, r.messages);
-    row.classes.add(r.traffic_class, r.messages);
+    if (v.dmarc_pass()) row.dmarc_pass += r.messages;
+    if (v.spf_aligned) row.spf_aligned += r.messages;
+    if (v.dkim_aligned) row.dkim_aligned += r.messages;
+    if (v.receiver_disagrees()) row.disagreements += r.messages;
+    add_disposition(row.dispositions, v.disposition, r.messages);
+    add_class(row.classes, v.traffic_class, r.messages);
   });
+  for (const auto& [id, sums] : by_id) {
+    const auto name = domain_names().find(id);
+    if (name == domain_names().end()) continue;
+    SummaryRow& row = row_of(name->second);
+    row.messages += sums.messages;
+    row.dmarc_pass += sums.dmarc_pass;
+    row.spf_aligned += sums.spf_aligned;
+    row.dkim_aligned += sums.dkim_aligned;
+    row.disagreements += sums.disagreements;
+    row.dispositions.none += sums.dispositions.none;
+    row.dispositions.quarantine += sums.dispositions.quarantine;
+    row.dispositions.reject += sums.dispositions.reject;
+    row.dispositions.other += sums.dispositions.other;
+    row.classes.aligned += sums.classes.aligned;
+    row.classes.dkim_only += sums.classes.dkim_only;
+    row.classes.spf_only += sums.classes.spf_only;
+    row.classes.forwarded += sums.classes.forwarded;
+    row.classes.misaligned += sums.classes.misaligned;
+    row.classes.impersonation += sums.classes.impersonation;
+  }
 
   std::vector<SummaryRow> rows;
   for (auto& [domain, row] : by_domain)
@@ -266,142 +363,253 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
 }
 
 std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const SourceQuery& query) {
-  std::unordered_map<std::string, SourceAggregate, StringHash, std::equal_to<>> by_ip;
-  std::unordered_map<std::string, bool, StringHash, std::equal_to<>> skip;  // impersonators: allow-listed
+  // Aggregated per rollup_sources.id: a dense index, no hashing per row.
+  std::vector<std::int32_t> slot_of;
+  std::vector<SourceAggregate> by_source;
+  std::vector<ExtraId> extras;
   const bool impersonators = query.mode == SourceMode::impersonators;
-  std::vector<std::string_view> classes;
+  std::vector<TrafficClass> classes;
   if (impersonators) {
-    classes.push_back("impersonation");
-    if (query.include_misaligned) classes.push_back("misaligned");
+    classes.push_back(TrafficClass::impersonation);
+    if (query.include_misaligned) classes.push_back(TrafficClass::misaligned);
   }
-  scan(filter, classes, true, [&](const ScanRow& r) {
-    auto it = by_ip.find(r.source_ip);
-    if (it == by_ip.end()) {
-      if (impersonators) {
-        if (skip.find(r.source_ip) != skip.end()) return;
-        if (known_sender(filter, address_of(r.ip))) {
-          skip.emplace(std::string(r.source_ip), true);
-          return;
-        }
-      }
-      it = by_ip.emplace(std::string(r.source_ip), SourceAggregate{}).first;
-      it->second.row.source = std::string(r.source_ip);
-      it->second.address = address_of(r.ip);
-      if (const KnownSender* known = known_sender(filter, it->second.address))
-        it->second.row.label = known->label;
+  {
+    Statement count = db_.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
+    count.step();
+    const auto ids = static_cast<std::size_t>(std::max<std::int64_t>(count.column_int(0), 0)) + 1;
+    slot_of.assign(ids, -1);
+    by_source.reserve(std::min<std::size_t>(ids, 1 << 22));  // address space only until used
+  }
+  // Rows are handled in groups so that the memory reads of a group overlap:
+  // the sums of a year's sources do not fit in the CPU caches, and waiting
+  // for each in turn was most of the query's time.
+  struct Buffered {
+    ScanRow row;
+    ReporterSet reporters;
+    std::int32_t* slot = nullptr;
+  };
+  constexpr std::size_t kGroup = 32;
+  std::array<Buffered, kGroup> group;
+  std::size_t buffered = 0;
+  auto process = [&] {
+    for (std::size_t i = 0; i < buffered; ++i) {
+      const auto id = static_cast<std::size_t>(group[i].row.source);
+      if (id >= slot_of.size()) slot_of.resize(std::max(id + 1, slot_of.size() * 2), -1);
     }
-    add_to_source(it->second, r);
+    for (std::size_t i = 0; i < buffered; ++i) {
+      group[i].slot = &slot_of[static_cast<std::size_t>(group[i].row.source)];
+      __builtin_prefetch(group[i].slot);
+    }
+    for (std::size_t i = 0; i < buffered; ++i) {
+      std::int32_t& slot = *group[i].slot;
+      if (slot < 0) {
+        slot = static_cast<std::int32_t>(by_source.size());
+        SourceAggregate& added = by_source.emplace_back();
+        added.id = group[i].row.source;
+        added.slot = slot;
+      }
+      const char* entry = reinterpret_cast<const char*>(&by_source[static_cast<std::size_t>(slot)]);
+      __builtin_prefetch(entry);
+      __builtin_prefetch(entry + 64);
+      __builtin_prefetch(entry + 128);
+    }
+    for (std::size_t i = 0; i < buffered; ++i) {
+      SourceAggregate& a = by_source[static_cast<std::size_t>(*group[i].slot)];
+      add_to_source(a, group[i].row, extras);
+      a.reporters.merge(group[i].reporters);
+    }
+    buffered = 0;
+  };
+  scan(filter, classes, true, true, [&](const ScanRow& r) {
+    if (r.source < 0) return;
+    Buffered& b = group[buffered++];
+    b.row = r;
+    b.row.reporters = {};  // valid during the callback only: parsed now
+    b.reporters.bits = 0;
+    b.reporters.more.clear();
+    b.reporters.add_text(r.reporters);
+    if (buffered == kGroup) process();
   });
+  process();
+  slot_of = {};
 
   if (query.mode == SourceMode::failing)
-    std::erase_if(by_ip, [](const auto& entry) {
-      return entry.second.row.spf_aligned_fail == 0 && entry.second.row.dkim_aligned_fail == 0;
+    std::erase_if(by_source, [](const SourceAggregate& a) {
+      return a.spf_aligned_fail == 0 && a.dkim_aligned_fail == 0;
     });
+  // Allow-list labels through the address index: the senders' ranges hold
+  // few of the sources, and most sources need no address at all.
+  if (!filter.known.empty()) {
+    std::unordered_map<std::int64_t, std::string> labels;
+    Statement in_range = db_.prepare("SELECT id FROM rollup_sources WHERE ip BETWEEN ?1 AND ?2");
+    for (const KnownSender& sender : filter.known) {
+      in_range.bind_blob(1, sender.range.first.bytes.data(), 16).bind_blob(2, sender.range.last.bytes.data(), 16);
+      while (in_range.step()) labels.try_emplace(in_range.column_int(0), sender.label);
+      in_range.reset();
+    }
+    if (!labels.empty())
+      for (SourceAggregate& a : by_source)
+        if (const auto it = labels.find(a.id); it != labels.end()) a.label = it->second;
+  }
+  // Impersonators never lists the owner's own senders.
+  if (impersonators) std::erase_if(by_source, [](const SourceAggregate& a) { return !a.label.empty(); });
 
   if (impersonators && query.new_since) {
-    // New: no report containing the source (any class) ended at or before
-    // new_since. Looked up through records_ip; a source that is not an IP
-    // address cannot be looked up and counts as new.
-    std::string sql =
-        "SELECT 1 FROM records r JOIN reports rp ON rp.id = r.report WHERE r.ip = ?1 AND rp.end_ts <= ?2";
-    int next = 3;
-    if (!filter.domains.empty()) {
-      sql += " AND rp.domain IN (";
-      for (std::size_t i = 0; i < filter.domains.size(); ++i) sql += fmt::format("{}?{}", i ? ", " : "", next++);
-      sql += ")";
+    // New: no report containing the source (any class) ended at or before new_since.
+    std::string sql = "SELECT 1 FROM source_first_seen WHERE source = ?1 AND first_end <= ?2";
+    if (const auto domains = domain_ids(filter)) {
+      std::string list;
+      for (const std::int64_t id : *domains) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+      sql += " AND domain IN (" + (list.empty() ? std::string("NULL") : list) + ")";
     }
     sql += " LIMIT 1";
     Statement seen = db_.prepare(sql);
-    std::erase_if(by_ip, [&](const auto& entry) {
-      if (!entry.second.address) return false;
-      seen.bind_blob(1, entry.second.address->bytes.data(), 16).bind(2, *query.new_since);
-      int bind = 3;
-      for (const auto& domain : filter.domains) seen.bind(bind++, std::string_view(domain));
+    std::erase_if(by_source, [&](const SourceAggregate& a) {
+      seen.bind(1, a.id).bind(2, *query.new_since);
       const bool old = seen.step();
       seen.reset();
       return old;
     });
   }
 
-  std::vector<SourceAggregate> groups;
-  if (query.by_network) {
-    std::unordered_map<std::string, SourceAggregate> by_network;
-    for (auto& [ip, aggregate] : by_ip) {
-      const std::string network =
-          aggregate.address ? network_of(*aggregate.address, query.v4_prefix, query.v6_prefix) : ip;
-      auto [it, added] = by_network.try_emplace(network);
-      if (added) {
-        it->second.row.source = network;
-        it->second.row.addresses = 0;
+  auto resolve = [this](std::vector<SourceAggregate*>& which) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(which.size());
+    for (const SourceAggregate* a : which) ids.push_back(a->id);
+    auto infos = sources_of(ids);
+    for (SourceAggregate* a : which) {
+      if (auto it = infos.find(a->id); it != infos.end()) {
+        a->source = std::move(it->second.text);
+        a->address = it->second.address;
       }
-      it->second.row.addresses += 1;
-      merge_source(it->second, aggregate);
     }
-    for (auto& [network, aggregate] : by_network) groups.push_back(std::move(aggregate));
-  } else {
-    for (auto& [ip, aggregate] : by_ip) groups.push_back(std::move(aggregate));
-  }
-
-  const auto& names = reporter_names();
-  std::vector<SourceRow> rows;
-  rows.reserve(groups.size());
-  for (SourceAggregate& a : groups) {
-    SourceRow& row = a.row;
-    if (row.messages < filter.min_count) continue;
-    row.main_class = main_class_of(row.classes);
-    row.header_from = a.header_from.sorted();
-    row.dkim_domains = a.dkim.sorted();
-    row.spf_domains = a.spf.sorted();
-    row.domains = a.domains.sorted();
-    row.unaligned_domains = a.unaligned.sorted();
-    for (const std::int64_t id : a.reporters.items)
-      if (auto it = names.find(id); it != names.end()) row.reporters.push_back(it->second);
-    std::sort(row.reporters.begin(), row.reporters.end());
-    rows.push_back(std::move(row));
-  }
-
-  // Link to the failure reports of the same sources.
-  const auto failures = failure_counts(filter);
-  if (!failures.empty()) {
-    for (SourceRow& row : rows) {
-      const auto range = parse_cidr(row.source);
-      if (!range) continue;
-      for (auto it = failures.lower_bound(range->first.bytes);
-           it != failures.end() && it->first <= range->last.bytes; ++it)
-        row.failure_reports += it->second;
-    }
-  }
-
-  // Numeric keys descending, then by address (parsed once) for a stable order.
-  struct Keyed {
-    std::int64_t key = 0;
-    std::optional<IpAddress> address;
-    SourceRow* row = nullptr;
   };
-  const std::string& sort = filter.sort;
-  std::vector<Keyed> keyed;
-  keyed.reserve(rows.size());
-  for (SourceRow& row : rows) {
-    Keyed k;
-    k.row = &row;
-    if (const auto range = parse_cidr(row.source)) k.address = range->first;
-    if (sort == "first-seen") k.key = -row.first_seen;
-    else if (sort == "last-seen") k.key = row.last_seen;
-    else if (sort == "failing") k.key = row.messages - row.dmarc_pass;
-    else if (sort != "source") k.key = row.messages;
-    keyed.push_back(std::move(k));
+  auto all_of = [](std::vector<SourceAggregate>& aggregates) {
+    std::vector<SourceAggregate*> all;
+    all.reserve(aggregates.size());
+    for (SourceAggregate& a : aggregates) all.push_back(&a);
+    return all;
+  };
+
+  if (query.by_network) {
+    auto all = all_of(by_source);
+    resolve(all);
+    attach_extras(all, extras);
+    std::unordered_map<std::string, std::size_t> index;
+    std::vector<SourceAggregate> networks;
+    for (SourceAggregate& a : by_source) {
+      std::string network = a.address ? network_of(*a.address, query.v4_prefix, query.v6_prefix) : a.source;
+      auto [it, added] = index.try_emplace(network, networks.size());
+      if (added) {
+        SourceAggregate& n = networks.emplace_back();
+        n.source = std::move(network);
+        n.addresses = 0;
+        if (const auto range = parse_cidr(n.source)) n.address = range->first;
+      }
+      SourceAggregate& n = networks[it->second];
+      n.addresses += 1;
+      merge_source(n, a);
+    }
+    by_source = std::move(networks);
   }
-  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-    if (a.key != b.key) return a.key > b.key;
+  std::erase_if(by_source, [&](const SourceAggregate& a) { return a.messages < filter.min_count; });
+
+  // Numeric keys descending, then by address for a stable order. With
+  // --limit only the rows that can be printed (the key of the last one
+  // included) need their address.
+  const std::string& sort = filter.sort;
+  auto key_of = [&sort](const SourceAggregate& a) -> std::int64_t {
+    if (sort == "first-seen") return -a.first_seen;
+    if (sort == "last-seen") return a.last_seen;
+    if (sort == "failing") return a.messages - a.dmarc_pass;
+    if (sort == "source") return 0;
+    return a.messages;
+  };
+  std::vector<std::pair<std::int64_t, SourceAggregate*>> keyed;
+  keyed.reserve(by_source.size());
+  for (SourceAggregate& a : by_source) keyed.emplace_back(key_of(a), &a);
+  const std::size_t shown = filter.limit ? std::min(*filter.limit, keyed.size()) : keyed.size();
+  if (!query.by_network) {
+    if (shown < keyed.size() && shown > 0) {
+      auto by_key = [](const auto& x, const auto& y) { return x.first > y.first; };
+      std::nth_element(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(shown - 1), keyed.end(), by_key);
+      const std::int64_t last_key = keyed[shown - 1].first;
+      std::erase_if(keyed, [last_key](const auto& k) { return k.first < last_key; });
+    }
+    std::vector<SourceAggregate*> which;
+    which.reserve(keyed.size());
+    for (const auto& k : keyed) which.push_back(k.second);
+    resolve(which);
+  }
+  auto before = [](const auto& x, const auto& y) {
+    if (x.first != y.first) return x.first > y.first;
+    const SourceAggregate& a = *x.second;
+    const SourceAggregate& b = *y.second;
     if (a.address.has_value() != b.address.has_value()) return a.address.has_value();
     if (a.address && *a.address != *b.address) return *a.address < *b.address;
-    return a.row->source < b.row->source;
-  });
-  std::vector<SourceRow> sorted;
-  sorted.reserve(keyed.size());
-  for (const Keyed& k : keyed) sorted.push_back(std::move(*k.row));
-  rows = std::move(sorted);
-  apply_limit(rows, filter);
+    return a.source < b.source;
+  };
+  std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(std::min(shown, keyed.size())),
+                    keyed.end(), before);
+  keyed.resize(std::min(shown, keyed.size()));
+  if (!query.by_network) {
+    std::vector<SourceAggregate*> printed;
+    printed.reserve(keyed.size());
+    for (const auto& k : keyed) printed.push_back(k.second);
+    attach_extras(printed, extras);
+  }
+
+  // Failure reports of the same sources.
+  const auto failures = failure_counts(filter);
+  const auto& names = reporter_names();
+  std::vector<SourceRow> rows;
+  rows.reserve(keyed.size());
+  for (const auto& [key, aggregate] : keyed) {
+    SourceAggregate& a = *aggregate;
+    SourceRow& row = rows.emplace_back();
+    row.source = std::move(a.source);
+    row.addresses = a.addresses;
+    row.label = std::move(a.label);
+    row.messages = a.messages;
+    row.spf_aligned_pass = a.spf_aligned_pass;
+    row.spf_aligned_fail = a.spf_aligned_fail;
+    row.dkim_aligned_pass = a.dkim_aligned_pass;
+    row.dkim_aligned_fail = a.dkim_aligned_fail;
+    row.dmarc_pass = a.dmarc_pass;
+    row.disagreements = a.disagreements;
+    row.classes = a.classes;
+    row.dispositions = a.dispositions;
+    row.first_seen = a.first_seen;
+    row.last_seen = a.last_seen;
+    row.main_class = main_class_of(a.classes);
+    SmallSet<std::string> header_from, dkim, spf, unaligned, domains;
+    a.profiles.each([&](std::int64_t id) {
+      const Profile& p = profile(id);
+      add_words(header_from, p.header_from);
+      add_words(dkim, p.dkim_auth);
+      add_words(spf, p.spf_auth);
+      add_words(unaligned, p.unaligned_dkim);
+      add_words(unaligned, p.unaligned_spf);
+    });
+    a.domains.each([&](std::int64_t id) {
+      if (const auto it = domain_names().find(id); it != domain_names().end()) domains.add(it->second);
+    });
+    row.header_from = header_from.sorted();
+    row.dkim_domains = dkim.sorted();
+    row.spf_domains = spf.sorted();
+    row.unaligned_domains = unaligned.sorted();
+    row.domains = domains.sorted();
+    a.reporters.each([&](std::int64_t id) {
+      if (const auto it = names.find(id); it != names.end()) row.reporters.push_back(it->second);
+    });
+    std::sort(row.reporters.begin(), row.reporters.end());
+    if (!failures.empty()) {
+      if (const auto range = parse_cidr(row.source))
+        for (auto it = failures.lower_bound(range->first.bytes); it != failures.end() && it->first <= range->last.bytes;
+             ++it)
+          row.failure_reports += it->second;
+    }
+  }
   return rows;
 }
 
@@ -430,7 +638,7 @@ std::map<std::array<std::uint8_t, 16>, std::int64_t> SqliteQueries::failure_coun
 
 std::vector<TimelineRow> SqliteQueries::timeline(const QueryFilter& filter, Period period) {
   std::map<std::int64_t, TimelineRow> by_period;
-  scan(filter, {}, false, [&](const ScanRow& r) {
+  scan(filter, {}, false, false, [&](const ScanRow& r) {
     // A report counts on the UTC day of its window's midpoint.
     const std::int64_t day = floor_div(r.begin + (r.end - r.begin) / 2, 86400);
     std::int64_t start_day = day;
@@ -442,7 +650,7 @@ std::vector<TimelineRow> SqliteQueries::timeline(const QueryFilter& filter, Peri
     TimelineRow& row = by_period[start_day * 86400];
     row.start = start_day * 86400;
     row.messages += r.messages;
-    row.classes.add(r.traffic_class, r.messages);
+    add_class(row.classes, r.verdict.traffic_class, r.messages);
   });
   std::vector<TimelineRow> rows;
   for (auto& [start, row] : by_period)

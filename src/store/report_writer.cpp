@@ -124,7 +124,7 @@ struct SqliteStore::WriteStatements {
   // Rarely run: prepared on first use.
   LazyStatement find_conflict, insert_conflict, find_rejected, insert_rejected, touch_rejected,
       delete_rejected, delete_reports_of_payload;
-  RollupWriter rollup;  // schema/003_rollups.sql, kept in the same transaction
+  RollupWriter rollup;  // schema/005_rollup_v2.sql, kept in the same transaction
 };
 
 SqliteStore::WriteStatements::WriteStatements(const Database& db)
@@ -187,6 +187,11 @@ class SqliteWriteBatch final : public WriteBatch {
  public:
   SqliteWriteBatch(Database& db, SqliteStore::WriteStatements& statements, FailureWriter& failures)
       : db_(db), w_(statements), failures_(failures), transaction_(db), now_(now_epoch()) {}
+  ~SqliteWriteBatch() override {
+    if (!committed_) w_.rollup.reset();  // the transaction rolls back: so do the rollup sums
+  }
+  SqliteWriteBatch(const SqliteWriteBatch&) = delete;
+  SqliteWriteBatch& operator=(const SqliteWriteBatch&) = delete;
 
   std::vector<AddResult> add_reports(const std::vector<IncomingReport>& reports) override {
     return in_savepoint([&] {
@@ -199,6 +204,7 @@ class SqliteWriteBatch final : public WriteBatch {
 
   std::vector<AddResult> replace_reports_of_payload(std::int64_t id,
                                                     const std::vector<IncomingReport>& reports) override {
+    w_.rollup.flush();  // outside the savepoint: the earlier inputs' sums must not roll back with this one
     return in_savepoint([&] {
       const auto windows = w_.rollup.windows_of_payload(id);
       w_.delete_reports_of_payload->bind(1, id).run();
@@ -231,7 +237,11 @@ class SqliteWriteBatch final : public WriteBatch {
     return in_savepoint([&] { return failures_.add(db_, reports, now_); });
   }
 
-  void commit() override { transaction_.commit(); }
+  void commit() override {
+    w_.rollup.flush();
+    transaction_.commit();
+    committed_ = true;
+  }
 
  private:
   // Each input is atomic inside the batch transaction.
@@ -241,9 +251,11 @@ class SqliteWriteBatch final : public WriteBatch {
     try {
       auto result = work();
       w_.release.run();
+      w_.rollup.accept();
       return result;
     } catch (...) {
       sqlite3_exec(db_.get(), "ROLLBACK TO input; RELEASE input", nullptr, nullptr, nullptr);
+      w_.rollup.discard();
       throw;
     }
   }
@@ -259,6 +271,7 @@ class SqliteWriteBatch final : public WriteBatch {
   FailureWriter& failures_;
   WriteTransaction transaction_;
   std::int64_t now_;
+  bool committed_ = false;
   std::optional<std::string> errors_;  // bound without a copy: lives until the insert ran
 };
 
@@ -362,8 +375,7 @@ std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
 }
 
 void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_t report_row) {
-  const std::int64_t reporter = w_.rollup.begin_report(report);
-  w_.rollup.add_records(report, reporter);
+  w_.rollup.add_report(report);
   for (const Record& r : report.records) {
     Statement& s = w_.insert_record;
     s.bind_static(1, report_row).bind_static(2, std::string_view(r.source_ip));

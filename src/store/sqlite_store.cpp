@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "query_rollup.hpp"
 #include "schema_migrations.hpp"
 
 namespace dmarcq {
@@ -122,11 +123,15 @@ void SqliteStore::migrate() {
                   options_.path);
   WriteTransaction transaction(db_);
   version = schema_version();  // another process may have migrated meanwhile
+  const int from = version;
   for (const Migration& migration : migrations()) {
     if (migration.version <= version) continue;
     db_.exec(migration.sql);
     db_.exec(fmt::format("PRAGMA user_version = {}", migration.version));
   }
+  // Version 5 replaced the rollup tables; they are computed in C++ (the same
+  // code as the write path), from the records a database already holds.
+  if (from > 0 && from < 5) store::rebuild_rollups_in_transaction(db_);
   transaction.commit();
 }
 
