@@ -14,10 +14,14 @@ const char* kind_name(ArchiveKind kind) { return kind == ArchiveKind::gzip ? "gz
 // locale's charset; in the "C" locale a daemon runs in, any non-ASCII name
 // fails and comes back as NULL. Switching this thread (only) to C.UTF-8
 // while headers are read keeps names as the UTF-8 the zip stores; names
-// without the flag are passed through as raw bytes either way.
+// without the flag are passed through as raw bytes either way. Only zip:
+// a gzip stream's one entry has no name to convert, and loading the locale
+// (locale.alias, LC_CTYPE, the gconv cache) is a cost every MDA delivery of
+// a .gz report would pay.
 class ScopedUtf8Locale {
  public:
-  ScopedUtf8Locale() {
+  explicit ScopedUtf8Locale(bool needed) {
+    if (!needed) return;
     static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
     if (utf8 != locale_t{}) previous_ = uselocale(utf8);
   }
@@ -60,7 +64,7 @@ Expected<ArchiveReader> ArchiveReader::open(std::string_view bytes, ArchiveKind 
   } else {
     archive_read_support_format_zip(a);
   }
-  const ScopedUtf8Locale utf8_names;
+  const ScopedUtf8Locale utf8_names(kind == ArchiveKind::zip);
   if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK) {
     return reader.corrupt({});
   }
@@ -83,7 +87,7 @@ int ArchiveReader::gzip_layers() const {
 }
 
 Expected<std::optional<ArchiveEntry>> ArchiveReader::next_entry() {
-  const ScopedUtf8Locale utf8_names;
+  const ScopedUtf8Locale utf8_names(kind_ == ArchiveKind::zip);
   archive_entry* entry = nullptr;
   const int status = archive_read_next_header(handle_.get(), &entry);
   if (status == ARCHIVE_EOF) return std::optional<ArchiveEntry>{};
