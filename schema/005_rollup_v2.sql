@@ -25,7 +25,7 @@
 -- reporters is the set of reporters.id that saw the row, " 3 7 ".
 
 DROP TABLE daily_sources;
--- "First seen" (impersonators --new-since) reads source_first_seen now.
+-- "First seen" (impersonators --new-since) reads rollup_sources.first_end now.
 DROP INDEX records_ip;
 
 CREATE TABLE rollup_domains (
@@ -36,7 +36,8 @@ CREATE TABLE rollup_domains (
 CREATE TABLE rollup_sources (
   id         INTEGER PRIMARY KEY,
   source_ip  TEXT NOT NULL UNIQUE,        -- records.source_ip
-  ip         BLOB                         -- records.ip (NULL when not an IP)
+  ip         BLOB,                        -- records.ip (NULL when not an IP)
+  first_end  INTEGER                      -- the earliest end_ts of a report it is in (any domain)
 ) STRICT;
 CREATE INDEX rollup_sources_ip ON rollup_sources(ip);
 
@@ -78,12 +79,4 @@ CREATE TABLE source_months (
   messages    INTEGER NOT NULL,
   records     INTEGER NOT NULL,
   PRIMARY KEY (month, domain, source, profile, verdict)
-) STRICT, WITHOUT ROWID;
-
--- The earliest report end a source appeared in, per policy domain.
-CREATE TABLE source_first_seen (
-  source     INTEGER NOT NULL,
-  domain     INTEGER NOT NULL,
-  first_end  INTEGER NOT NULL,
-  PRIMARY KEY (source, domain)
 ) STRICT, WITHOUT ROWID;

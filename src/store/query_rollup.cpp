@@ -193,10 +193,6 @@ struct MonthKey {
   std::int64_t month, domain, source, profile, verdict;
   auto operator<=>(const MonthKey&) const = default;
 };
-struct FirstSeenKey {
-  std::int64_t source, domain;
-  auto operator<=>(const FirstSeenKey&) const = default;
-};
 struct KeyHash {
   std::size_t operator()(const WindowKey& k) const {
     return mix(mix(mix(mix(mix(mix(0, k.end), k.begin), k.domain), k.source), k.profile), k.verdict);
@@ -204,7 +200,6 @@ struct KeyHash {
   std::size_t operator()(const MonthKey& k) const {
     return mix(mix(mix(mix(mix(0, k.month), k.domain), k.source), k.profile), k.verdict);
   }
-  std::size_t operator()(const FirstSeenKey& k) const { return mix(mix(0, k.source), k.domain); }
 };
 
 struct Tally {
@@ -266,26 +261,14 @@ constexpr std::size_t kMaxCachedIds = 200'000;
 struct RollupWriter::Sums {
   std::unordered_map<WindowKey, Tally, KeyHash> windows;
   std::unordered_map<MonthKey, Tally, KeyHash> months;
-  std::unordered_map<FirstSeenKey, std::int64_t, KeyHash> first_seen;
 
-  [[nodiscard]] bool empty() const { return windows.empty() && months.empty() && first_seen.empty(); }
   void clear() {
     windows.clear();
     months.clear();
-    first_seen.clear();
   }
   void merge(Sums& other) {
     merge_into(windows, other.windows);
     merge_into(months, other.months);
-    if (first_seen.empty()) {
-      first_seen.swap(other.first_seen);
-    } else {
-      for (const auto& [key, end] : other.first_seen) {
-        auto [it, added] = first_seen.try_emplace(key, end);
-        if (!added) it->second = std::min(it->second, end);
-      }
-      other.first_seen.clear();
-    }
   }
 };
 
@@ -329,8 +312,9 @@ RollupWriter::RollupWriter(const Database& db)
       insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
       find_domain_(db.prepare("SELECT id FROM rollup_domains WHERE name = ?1")),
       insert_domain_(db.prepare("INSERT INTO rollup_domains (name) VALUES (?1)")),
-      find_source_(db.prepare("SELECT id FROM rollup_sources WHERE source_ip = ?1")),
-      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip) VALUES (?1, ?2)")),
+      find_source_(db.prepare("SELECT id, coalesce(first_end, ?2) FROM rollup_sources WHERE source_ip = ?1")),
+      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3)")),
+      update_first_end_(db.prepare("UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1")),
       find_profile_(db.prepare(
           "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
           "AND unaligned_dkim = ?4 AND unaligned_spf = ?5")),
@@ -342,9 +326,6 @@ RollupWriter::RollupWriter(const Database& db)
                                                  union_ids_function, nullptr, nullptr, nullptr),
                       db.prepare(kWindowUpsert))),
       upsert_month_(db.prepare(kMonthUpsert)),
-      upsert_first_seen_(db.prepare(
-          "INSERT INTO source_first_seen (source, domain, first_end) VALUES (?1, ?2, ?3) "
-          "ON CONFLICT DO UPDATE SET first_end = min(first_end, excluded.first_end)")),
       windows_of_payload_(db, "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
@@ -390,12 +371,29 @@ void RollupWriter::begin_report(std::string_view domain, std::string_view org_na
 
 std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_view ip) {
   key_.assign(source_ip);
-  return dictionary_id(sources_, find_source_, insert_source_, key_, [&](Statement& s) {
-    s.bind(1, source_ip);
-    if (s.get() != insert_source_.get()) return;
-    if (ip.size() == 16) s.bind_blob(2, ip.data(), ip.size());
-    else s.bind_null(2);
-  });
+  auto it = sources_.find(key_);
+  if (it == sources_.end()) {
+    find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
+    KnownSource known{};
+    if (find_source_.step()) {
+      known = {find_source_.column_int(0), find_source_.column_int(1)};
+      find_source_.reset();
+    } else {
+      find_source_.reset();
+      insert_source_.bind(1, source_ip);
+      if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
+      else insert_source_.bind_null(2);
+      insert_source_.bind(3, end_).run();
+      known = {db_.last_insert_rowid(), end_};
+    }
+    if (sources_.size() >= kMaxCachedIds) sources_.clear();
+    it = sources_.emplace(key_, known).first;
+  }
+  if (end_ < it->second.first_end) {  // reports imported out of order
+    update_first_end_.bind(1, it->second.id).bind(2, end_).run();
+    it->second.first_end = end_;
+  }
+  return it->second.id;
 }
 
 std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
@@ -423,8 +421,6 @@ void RollupWriter::add_record(const RollupRecord& r) {
     month.first = std::min(month.first, begin_);
     month.last = std::max(month.last, end_);
     add_id(month.reporters, reporter_);
-    auto [it, added] = staged_->first_seen.try_emplace(FirstSeenKey{source, domain_}, end_);
-    if (!added) it->second = std::min(it->second, end_);
   }
 }
 
@@ -481,8 +477,6 @@ void RollupWriter::flush() {
         .bind(6, t.first).bind(7, t.last).bind(8, std::string_view(reporters)).bind(9, t.messages)
         .bind(10, t.records).run();
   }
-  for (auto* entry : sorted_entries(sums.first_seen))
-    upsert_first_seen_.bind(1, entry->first.source).bind(2, entry->first.domain).bind(3, entry->second).run();
   sums.clear();
 }
 
@@ -571,7 +565,7 @@ std::int64_t rebuild_rollups_in_transaction(Database& db) {
   // The dictionaries are kept: another process's writer may hold their ids.
   db.exec("DELETE FROM source_windows");
   db.exec("DELETE FROM source_months");
-  db.exec("DELETE FROM source_first_seen");
+  db.exec("UPDATE rollup_sources SET first_end = NULL");
   db.exec("DELETE FROM report_spans");
   {
     RollupWriter writer(db);

@@ -91,15 +91,20 @@ class RollupWriter {
   std::int64_t dictionary_id(std::unordered_map<std::string, std::int64_t>& cache, Statement& find,
                              Statement& insert, const std::string& key,
                              const std::function<void(Statement&)>& bind);
+  // Also keeps rollup_sources.first_end (the earliest report end) current.
   std::int64_t source_id(std::string_view source_ip, std::string_view ip);
   std::int64_t profile_id(const RollupRecord& record);
 
   const Database& db_;
   Statement find_reporter_, insert_reporter_, insert_span_, find_domain_, insert_domain_,
-      find_source_, insert_source_, find_profile_, insert_profile_, upsert_window_, upsert_month_,
-      upsert_first_seen_;
+      find_source_, insert_source_, update_first_end_, find_profile_, insert_profile_, upsert_window_,
+      upsert_month_;
   LazyStatement windows_of_payload_, delete_window_;  // reprocess only
-  std::unordered_map<std::string, std::int64_t> reporters_, domains_, sources_, profiles_;
+  std::unordered_map<std::string, std::int64_t> reporters_, domains_, profiles_;
+  struct KnownSource {
+    std::int64_t id, first_end;
+  };
+  std::unordered_map<std::string, KnownSource> sources_;
   std::unordered_map<std::int64_t, bool> spans_;
   std::unique_ptr<Sums> staged_, accepted_;
   std::int64_t reporter_ = 0, domain_ = 0, begin_ = 0, end_ = 0, month_ = 0;

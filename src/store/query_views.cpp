@@ -456,13 +456,8 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
 
   if (impersonators && query.new_since) {
     // New: no report containing the source (any class) ended at or before new_since.
-    std::string sql = "SELECT 1 FROM source_first_seen WHERE source = ?1 AND first_end <= ?2";
-    if (const auto domains = domain_ids(filter)) {
-      std::string list;
-      for (const std::int64_t id : *domains) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
-      sql += " AND domain IN (" + (list.empty() ? std::string("NULL") : list) + ")";
-    }
-    sql += " LIMIT 1";
+    // (first_end is kept over all policy domains.)
+    const std::string sql = "SELECT 1 FROM rollup_sources WHERE id = ?1 AND first_end <= ?2";
     Statement seen = db_.prepare(sql);
     std::erase_if(by_source, [&](const SourceAggregate& a) {
       seen.bind(1, a.id).bind(2, *query.new_since);

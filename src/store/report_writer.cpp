@@ -33,6 +33,71 @@ void bind_enum(Statement& statement, int index, const Enumerated<E>& value) {
     statement.bind_null(index + 1);
 }
 
+// ---- the records' JSON columns (schema/006_compact_auth.sql) ---------------
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+class JsonObject {
+ public:
+  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
+  ~JsonObject() { out_ += '}'; }
+  JsonObject(const JsonObject&) = delete;
+  JsonObject& operator=(const JsonObject&) = delete;
+  void member(std::string_view name, std::string_view value) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    append_json_string(out_, name);
+    out_ += ':';
+    append_json_string(out_, value);
+  }
+  void member(std::string_view name, const std::optional<std::string>& value) {
+    if (value) member(name, std::string_view(*value));
+  }
+  // As bind_enum: the canonical value (or 'unknown') and the verbatim text.
+  template <typename E>
+  void member(std::string_view name, const Enumerated<E>& value) {
+    if (value.value != E::absent) member(name, to_string(value.value));
+    if (!value.raw.empty()) member(std::string(name) + "_raw", std::string_view(value.raw));
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+// A JSON array of one object per item, or NULL (false) when there is none.
+template <typename Item, typename Write>
+bool json_array(std::string& out, const std::vector<Item>& items, Write&& write) {
+  out.clear();
+  if (items.empty()) return false;
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    JsonObject object(out);
+    write(object, items[i]);
+  }
+  out += ']';
+  return true;
+}
+
 std::optional<std::string> join_lines(const std::vector<std::string>& lines) {
   if (lines.empty()) return std::nullopt;
   std::string joined;
@@ -119,8 +184,8 @@ std::string content_fingerprint(const AggregateReport& report) {
 
 struct SqliteStore::WriteStatements {
   explicit WriteStatements(const Database& db);
-  Statement find_payload, find_key, insert_report, insert_record, insert_dkim, insert_spf,
-      insert_reason, find_raw, insert_raw, savepoint, release, rollback_to;
+  Statement find_payload, find_key, insert_report, insert_record, find_raw, insert_raw, savepoint, release,
+      rollback_to;
   // Rarely run: prepared on first use.
   LazyStatement find_conflict, insert_conflict, find_rejected, insert_rejected, touch_rejected,
       delete_rejected, delete_reports_of_payload;
@@ -145,16 +210,8 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
           "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, "
           "dkim_evaluated, dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, "
           "envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_pass, class, "
-          "unaligned_dkim_domain, unaligned_spf_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-          "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")),
-      insert_dkim(db.prepare(
-          "INSERT INTO dkim_results (record, seq, domain, selector, result, result_raw, "
-          "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")),
-      insert_spf(db.prepare(
-          "INSERT INTO spf_results (record, seq, domain, scope, scope_raw, result, result_raw, "
-          "human_result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
-      insert_reason(db.prepare(
-          "INSERT INTO reasons (record, seq, type, type_raw, comment) VALUES (?1, ?2, ?3, ?4, ?5)")),
+          "unaligned_dkim_domain, unaligned_spf_domain, dkim, spf, reasons) VALUES (?1, ?2, ?3, ?4, ?5, "
+          "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)")),
       find_raw(db.prepare("SELECT id FROM raw_payloads WHERE sha256 = ?1")),
       insert_raw(db.prepare("INSERT INTO raw_payloads (sha256, bytes, received_at) VALUES (?1, ?2, ?3)")),
       savepoint(db.prepare("SAVEPOINT input")),
@@ -273,6 +330,7 @@ class SqliteWriteBatch final : public WriteBatch {
   std::int64_t now_;
   bool committed_ = false;
   std::optional<std::string> errors_;  // bound without a copy: lives until the insert ran
+  std::string dkim_json_, spf_json_, reasons_json_;  // the same
 };
 
 AddResult SqliteWriteBatch::add_one(const IncomingReport& incoming,
@@ -395,34 +453,32 @@ void SqliteWriteBatch::insert_records(const AggregateReport& report, std::int64_
     else s.bind_static(18, std::string_view(v.unaligned_dkim_pass_domain));
     if (v.unaligned_spf_pass_domain.empty()) s.bind_null(19);
     else s.bind_static(19, std::string_view(v.unaligned_spf_pass_domain));
+    if (json_array(dkim_json_, r.dkim, [](JsonObject& o, const DkimAuthResult& d) {
+          o.member("domain", std::string_view(d.domain));
+          o.member("selector", d.selector);
+          o.member("result", d.result);
+          o.member("human_result", d.human_result);
+        }))
+      s.bind_static(20, std::string_view(dkim_json_));
+    else
+      s.bind_null(20);
+    if (json_array(spf_json_, r.spf, [](JsonObject& o, const SpfAuthResult& f) {
+          o.member("domain", std::string_view(f.domain));
+          o.member("scope", f.scope);
+          o.member("result", f.result);
+          o.member("human_result", f.human_result);
+        }))
+      s.bind_static(21, std::string_view(spf_json_));
+    else
+      s.bind_null(21);
+    if (json_array(reasons_json_, r.reasons, [](JsonObject& o, const PolicyOverrideReason& e) {
+          o.member("type", e.type);
+          o.member("comment", e.comment);
+        }))
+      s.bind_static(22, std::string_view(reasons_json_));
+    else
+      s.bind_null(22);
     s.run();
-    const std::int64_t record_row = db_.last_insert_rowid();
-
-    std::int64_t seq = 0;
-    for (const auto& dkim : r.dkim) {
-      Statement& d = w_.insert_dkim;
-      d.bind_static(1, record_row).bind_static(2, seq++).bind_static(3, std::string_view(dkim.domain)).bind_static(4, dkim.selector);
-      bind_enum(d, 5, dkim.result);
-      d.bind_static(7, dkim.human_result);
-      d.run();
-    }
-    seq = 0;
-    for (const auto& spf : r.spf) {
-      Statement& f = w_.insert_spf;
-      f.bind_static(1, record_row).bind_static(2, seq++).bind_static(3, std::string_view(spf.domain));
-      bind_enum(f, 4, spf.scope);
-      bind_enum(f, 6, spf.result);
-      f.bind_static(8, spf.human_result);
-      f.run();
-    }
-    seq = 0;
-    for (const auto& reason : r.reasons) {
-      Statement& e = w_.insert_reason;
-      e.bind_static(1, record_row).bind_static(2, seq++);
-      bind_enum(e, 3, reason.type);
-      e.bind_static(5, reason.comment);
-      e.run();
-    }
   }
 }
 

@@ -212,12 +212,12 @@ TEST_CASE("database problems are clear errors", "[integration]") {
     CHECK(result.err.rfind("dmarcq: error: ", 0) == 0);
   }
   SECTION("db migrate creates or upgrades, and says to which version") {
-    CHECK(run_dmarcq(db, "db migrate").out == "schema version 5\n");
-    CHECK(run_dmarcq(dir.file("new.db"), "db migrate").out == "schema version 5\n");
+    CHECK(run_dmarcq(db, "db migrate").out == "schema version 6\n");
+    CHECK(run_dmarcq(dir.file("new.db"), "db migrate").out == "schema version 6\n");
     CHECK(run_dmarcq(dir.file("new.db"), "db check").out == "ok\n");
   }
-  SECTION("upgrading a version 4 database computes the version 5 rollup from its records") {
-    const std::vector<std::string> queries = {
+  SECTION("upgrading a version 4 database: auth results move into records, the rollup is computed") {
+    const std::vector<std::string> queries = {"export --format ndjson", "show 3",
         "summary --format json --since 2000-01-01", "sources --format json --since 2000-01-01",
         "impersonators --format json --since 2000-01-01", "timeline --format json --since 2000-01-01",
         "sources --format json --since 2000-01-01 --reporter Mail.Ru"};
@@ -227,16 +227,38 @@ TEST_CASE("database problems are clear errors", "[integration]") {
       REQUIRE(result.exit_code == 0);
       before.push_back(result.out);
     }
-    // Back to version 4's tables (the rollup of version 3 was daily_sources),
-    // with the version 5 rollup gone.
+    // Back to version 4's tables: auth results in tables of their own (6),
+    // daily_sources as the rollup (5).
     const std::string downgrade =
-        "DROP TABLE source_windows; DROP TABLE source_months; DROP TABLE source_first_seen; "
+        "DROP VIEW dkim_results; DROP VIEW spf_results; DROP VIEW reasons; "
+        "CREATE TABLE dkim_results (record INTEGER NOT NULL, seq INTEGER NOT NULL, domain TEXT NOT NULL, "
+        "selector TEXT, result TEXT, result_raw TEXT, human_result TEXT, PRIMARY KEY (record, seq)) STRICT, "
+        "WITHOUT ROWID; "
+        "INSERT INTO dkim_results SELECT r.id, j.key, json_extract(j.value, '$.domain'), "
+        "json_extract(j.value, '$.selector'), json_extract(j.value, '$.result'), "
+        "json_extract(j.value, '$.result_raw'), json_extract(j.value, '$.human_result') "
+        "FROM records r, json_each(r.dkim) j; "
+        "CREATE TABLE spf_results (record INTEGER NOT NULL, seq INTEGER NOT NULL, domain TEXT NOT NULL, "
+        "scope TEXT, scope_raw TEXT, result TEXT, result_raw TEXT, human_result TEXT, "
+        "PRIMARY KEY (record, seq)) STRICT, WITHOUT ROWID; "
+        "INSERT INTO spf_results SELECT r.id, j.key, json_extract(j.value, '$.domain'), "
+        "json_extract(j.value, '$.scope'), json_extract(j.value, '$.scope_raw'), "
+        "json_extract(j.value, '$.result'), json_extract(j.value, '$.result_raw'), "
+        "json_extract(j.value, '$.human_result') FROM records r, json_each(r.spf) j; "
+        "CREATE TABLE reasons (record INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT, type_raw TEXT, "
+        "comment TEXT, PRIMARY KEY (record, seq)) STRICT, WITHOUT ROWID; "
+        "INSERT INTO reasons SELECT r.id, j.key, json_extract(j.value, '$.type'), "
+        "json_extract(j.value, '$.type_raw'), json_extract(j.value, '$.comment') "
+        "FROM records r, json_each(r.reasons) j; "
+        "ALTER TABLE records DROP COLUMN dkim; ALTER TABLE records DROP COLUMN spf; "
+        "ALTER TABLE records DROP COLUMN reasons; "
+        "DROP TABLE source_windows; DROP TABLE source_months; "
         "DROP TABLE rollup_profiles; DROP TABLE rollup_sources; DROP TABLE rollup_domains; "
         "DELETE FROM report_spans; CREATE TABLE daily_sources (end_ts INTEGER); "
         "CREATE INDEX records_ip ON records(ip); PRAGMA user_version = 4;";
     REQUIRE(run_command("sqlite3 " + quote(db) + " " + quote(downgrade)).exit_code == 0);
     CHECK(run_dmarcq(db, "summary").exit_code == 70);  // read-only: says to migrate
-    CHECK(run_dmarcq(db, "db migrate").out == "schema version 5\n");
+    CHECK(run_dmarcq(db, "db migrate").out == "schema version 6\n");
     for (std::size_t i = 0; i < queries.size(); ++i) CHECK(run_dmarcq(db, queries[i]).out == before[i]);
     CHECK(run_dmarcq(db, "db check").out == "ok\n");
   }
