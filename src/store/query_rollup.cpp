@@ -151,10 +151,6 @@ void parse_ids(std::string_view text, Ids& into) {
   }
 }
 
-void add_id(Ids& ids, std::int64_t id) {
-  if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-}
-
 std::string format_ids(Ids& ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -179,11 +175,10 @@ void union_ids_function(sqlite3_context* context, int argc, sqlite3_value** argv
 }
 
 // ---- in-memory sums --------------------------------------------------------
-
-std::uint64_t mix(std::uint64_t h, std::int64_t v) {
-  h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h;
-}
+//
+// One entry per record, appended: the records of a report seldom share a
+// key, so hashing them cost more than it saved. flush() sorts (the UPSERTs
+// then walk the b-tree in order) and sums entries with equal keys.
 
 struct WindowKey {
   std::int64_t end, begin, domain, source, profile, verdict;
@@ -193,57 +188,50 @@ struct MonthKey {
   std::int64_t month, domain, source, profile, verdict;
   auto operator<=>(const MonthKey&) const = default;
 };
-struct KeyHash {
-  std::size_t operator()(const WindowKey& k) const {
-    return mix(mix(mix(mix(mix(mix(0, k.end), k.begin), k.domain), k.source), k.profile), k.verdict);
-  }
-  std::size_t operator()(const MonthKey& k) const {
-    return mix(mix(mix(mix(mix(0, k.month), k.domain), k.source), k.profile), k.verdict);
-  }
+
+template <typename Key>
+struct Entry {
+  Key key;
+  std::int64_t reporter, messages, first, last;
 };
 
-struct Tally {
-  std::int64_t messages = 0, records = 0;
-  std::int64_t first = std::numeric_limits<std::int64_t>::max();
-  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+void append_ids_text(std::string& text, Ids& ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  text.assign(1, ' ');
+  char digits[24];
+  for (const std::int64_t id : ids) {
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
+    text.append(digits, end);
+    text += ' ';
+  }
+}
+
+// Sorts the entries and calls write(key, reporters text, messages, records,
+// first, last) once per distinct key.
+template <typename Key, typename Write>
+void combine(std::vector<Entry<Key>>& entries, Write&& write) {
+  std::sort(entries.begin(), entries.end(), [](const Entry<Key>& a, const Entry<Key>& b) { return a.key < b.key; });
   Ids reporters;
-
-  void add(std::int64_t add_messages, std::int64_t add_records) {
-    if (__builtin_add_overflow(messages, add_messages, &messages) ||
-        __builtin_add_overflow(records, add_records, &records))
-      throw Failure(ErrorKind::limit_exceeded, "the sum of the records' counts exceeds 64 bits");
+  std::string text;
+  for (std::size_t i = 0; i < entries.size();) {
+    std::size_t j = i;
+    std::int64_t messages = 0, records = 0;
+    std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = std::numeric_limits<std::int64_t>::min();
+    reporters.clear();
+    for (; j < entries.size() && entries[j].key == entries[i].key; ++j) {
+      if (__builtin_add_overflow(messages, entries[j].messages, &messages))
+        throw Failure(ErrorKind::limit_exceeded, "the sum of the records' counts exceeds 64 bits");
+      ++records;
+      first = std::min(first, entries[j].first);
+      last = std::max(last, entries[j].last);
+      reporters.push_back(entries[j].reporter);
+    }
+    append_ids_text(text, reporters);
+    write(entries[i].key, std::string_view(text), messages, records, first, last);
+    i = j;
   }
-  void merge(const Tally& other) {
-    add(other.messages, other.records);
-    first = std::min(first, other.first);
-    last = std::max(last, other.last);
-    for (const std::int64_t id : other.reporters) add_id(reporters, id);
-  }
-};
-
-template <typename Map>
-void merge_into(Map& into, Map& from) {
-  if (into.empty()) {
-    into.swap(from);
-    return;
-  }
-  for (auto& [key, tally] : from) into[key].merge(tally);
-  from.clear();
-}
-
-template <typename Map>
-auto sorted_entries(Map& map) {
-  std::vector<typename Map::value_type*> entries;
-  entries.reserve(map.size());
-  for (auto& entry : map) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  return entries;
-}
-
-void append_key_field(std::string& key, std::string_view value) {
-  key += std::to_string(value.size());
-  key += ':';
-  key += value;
+  entries.clear();
 }
 
 std::string_view text_view(const Statement& s, int index) {
@@ -256,20 +244,18 @@ std::string_view text_view(const Statement& s, int index) {
 // dictionaries are never emptied, not even by a rebuild).
 constexpr std::size_t kMaxCachedIds = 200'000;
 
+void append_key_field(std::string& key, std::string_view value) {
+  key += std::to_string(value.size());
+  key += ':';
+  key += value;
+}
+
 }  // namespace
 
 struct RollupWriter::Sums {
-  std::unordered_map<WindowKey, Tally, KeyHash> windows;
-  std::unordered_map<MonthKey, Tally, KeyHash> months;
-
-  void clear() {
-    windows.clear();
-    months.clear();
-  }
-  void merge(Sums& other) {
-    merge_into(windows, other.windows);
-    merge_into(months, other.months);
-  }
+  std::vector<Entry<WindowKey>> windows;
+  std::vector<Entry<MonthKey>> months;
+  std::size_t accepted_windows = 0, accepted_months = 0;  // the rest is the staged input's
 };
 
 namespace {
@@ -330,8 +316,7 @@ RollupWriter::RollupWriter(const Database& db)
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
           "domain = (SELECT id FROM rollup_domains WHERE name = ?1)"),
-      staged_(std::make_unique<Sums>()),
-      accepted_(std::make_unique<Sums>()) {}
+      sums_(std::make_unique<Sums>()) {}
 
 RollupWriter::~RollupWriter() = default;
 
@@ -412,16 +397,11 @@ std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
 void RollupWriter::add_record(const RollupRecord& r) {
   const std::int64_t source = source_id(r.source_ip, r.ip);
   const std::int64_t profile = profile_id(r);
-  Tally& window = staged_->windows[WindowKey{end_, begin_, domain_, source, profile, r.verdict}];
-  window.add(r.messages, 1);
-  add_id(window.reporters, reporter_);
-  if (stage_months_) {
-    Tally& month = staged_->months[MonthKey{month_, domain_, source, profile, r.verdict}];
-    month.add(r.messages, 1);
-    month.first = std::min(month.first, begin_);
-    month.last = std::max(month.last, end_);
-    add_id(month.reporters, reporter_);
-  }
+  sums_->windows.push_back({WindowKey{end_, begin_, domain_, source, profile, r.verdict}, reporter_, r.messages,
+                            begin_, end_});
+  if (stage_months_)
+    sums_->months.push_back({MonthKey{month_, domain_, source, profile, r.verdict}, reporter_, r.messages,
+                             begin_, end_});
 }
 
 void RollupWriter::add_report(const AggregateReport& report) {
@@ -443,10 +423,14 @@ void RollupWriter::add_report(const AggregateReport& report) {
   }
 }
 
-void RollupWriter::accept() { accepted_->merge(*staged_); }
+void RollupWriter::accept() {
+  sums_->accepted_windows = sums_->windows.size();
+  sums_->accepted_months = sums_->months.size();
+}
 
 void RollupWriter::discard() {
-  staged_->clear();
+  sums_->windows.resize(sums_->accepted_windows);
+  sums_->months.resize(sums_->accepted_months);
   // Dictionary rows inserted by the rolled-back input are gone: so are their ids.
   reporters_.clear();
   domains_.clear();
@@ -456,28 +440,25 @@ void RollupWriter::discard() {
 }
 
 void RollupWriter::reset() {
+  sums_->accepted_windows = sums_->accepted_months = 0;
   discard();
-  accepted_->clear();
 }
 
 void RollupWriter::flush() {
-  Sums& sums = *accepted_;
-  for (auto* entry : sorted_entries(sums.windows)) {
-    const WindowKey& k = entry->first;
-    Tally& t = entry->second;
-    const std::string reporters = format_ids(t.reporters);
+  Sums& sums = *sums_;
+  sums.windows.resize(sums.accepted_windows);  // nothing is staged at a commit
+  sums.months.resize(sums.accepted_months);
+  combine(sums.windows, [this](const WindowKey& k, std::string_view reporters, std::int64_t messages,
+                               std::int64_t records, std::int64_t, std::int64_t) {
     upsert_window_.bind(1, k.end).bind(2, k.begin).bind(3, k.domain).bind(4, k.source).bind(5, k.profile)
-        .bind(6, k.verdict).bind(7, std::string_view(reporters)).bind(8, t.messages).bind(9, t.records).run();
-  }
-  for (auto* entry : sorted_entries(sums.months)) {
-    const MonthKey& k = entry->first;
-    Tally& t = entry->second;
-    const std::string reporters = format_ids(t.reporters);
+        .bind(6, k.verdict).bind(7, reporters).bind(8, messages).bind(9, records).run();
+  });
+  combine(sums.months, [this](const MonthKey& k, std::string_view reporters, std::int64_t messages,
+                              std::int64_t records, std::int64_t first, std::int64_t last) {
     upsert_month_.bind(1, k.month).bind(2, k.domain).bind(3, k.source).bind(4, k.profile).bind(5, k.verdict)
-        .bind(6, t.first).bind(7, t.last).bind(8, std::string_view(reporters)).bind(9, t.messages)
-        .bind(10, t.records).run();
-  }
-  sums.clear();
+        .bind(6, first).bind(7, last).bind(8, reporters).bind(9, messages).bind(10, records).run();
+  });
+  sums.accepted_windows = sums.accepted_months = 0;
 }
 
 void RollupWriter::add_from_base_tables(std::string_view condition, const std::function<void(Statement&)>& bind,

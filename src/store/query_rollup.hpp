@@ -54,10 +54,10 @@ struct ReportWindow {
   std::int64_t begin = 0, end = 0;
 };
 
-// Sums the rollup rows of the reports it is given in memory and writes them
-// with one UPSERT per distinct row at flush() (the store calls it before
-// every COMMIT). Inputs are staged separately so that a failed input (ROLLBACK
-// TO its savepoint) takes its share with it: accept() / discard().
+// Collects the rollup rows of the reports it is given in memory and writes
+// them with one UPSERT per distinct row at flush() (the store calls it before
+// every COMMIT). What an input added since the last accept() is dropped by
+// discard(), as its ROLLBACK TO drops its rows.
 class RollupWriter {
  public:
   explicit RollupWriter(const Database& db);
@@ -106,7 +106,7 @@ class RollupWriter {
   };
   std::unordered_map<std::string, KnownSource> sources_;
   std::unordered_map<std::int64_t, bool> spans_;
-  std::unique_ptr<Sums> staged_, accepted_;
+  std::unique_ptr<Sums> sums_;
   std::int64_t reporter_ = 0, domain_ = 0, begin_ = 0, end_ = 0, month_ = 0;
   bool stage_months_ = true;
   std::string key_;  // scratch
