@@ -303,9 +303,16 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
     row.first_seen = std::min(row.first_seen, s.column_int(2));
     row.last_seen = std::max(row.last_seen, s.column_int(3));
     reporters[row.domain].insert(s.column_text(1));
-    const std::string policy = describe_policy(
-        s.column_text(4), s.column_text(5), s.column_text(6), s.column_text(7),
-        s.column_is_null(8) ? std::nullopt : std::optional<std::int64_t>(s.column_int(8)));
+    // The policy in effect, written without the tags that say RFC 7489's
+    // default (sp = p, adkim = aspf = r, pct = 100): reporters that print
+    // every tag and reporters that print only p would otherwise look like
+    // policy changes.
+    const std::string p = s.column_text(4), sp = s.column_text(5), adkim = s.column_text(6),
+                      aspf = s.column_text(7);
+    const std::optional<std::int64_t> pct =
+        s.column_is_null(8) || s.column_int(8) == 100 ? std::nullopt : std::optional<std::int64_t>(s.column_int(8));
+    const std::string policy = describe_policy(p, sp == p ? "" : sp, adkim == "r" || adkim == "relaxed" ? "" : adkim,
+                                               aspf == "r" || aspf == "relaxed" ? "" : aspf, pct);
     if (row.policies.empty() || row.policies.back().policy != policy) {
       // A change (or a return to an earlier policy) starts a new entry.
       row.policies.push_back({policy, s.column_int(2), 0});
