@@ -78,7 +78,10 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned workers = settings.workers ? settings.workers : std::max(1u, cores - 1);
   BoundedQueue<BatchItem> to_parse(workers * 4);
-  BoundedQueue<Parsed> to_store(workers * 4);
+  // Room for the parse workers to keep going while the writer commits (a
+  // parsed report holds tens of KB: 64 of them stay well inside the batch's
+  // 64 MB memory budget).
+  BoundedQueue<Parsed> to_store(std::max(64u, workers * 4));
   std::atomic<bool> failed{false};
   std::exception_ptr failure;
   BatchTotals totals;

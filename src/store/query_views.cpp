@@ -551,8 +551,10 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     if (a.address && *a.address != *b.address) return *a.address < *b.address;
     return a.source < b.source;
   };
-  std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(std::min(shown, keyed.size())),
-                    keyed.end(), before);
+  if (shown >= keyed.size())
+    std::sort(keyed.begin(), keyed.end(), before);  // partial_sort of everything is a slower heap sort
+  else
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(shown), keyed.end(), before);
   keyed.resize(std::min(shown, keyed.size()));
   if (!query.by_network) {
     std::vector<SourceAggregate*> printed;
