@@ -19,6 +19,9 @@ struct StoreOptions {
   bool read_only = false;
   int busy_timeout_ms = 30'000;
   bool group_readable = false;  // create the file 0640 instead of 0600
+  // Every COMMIT on disk before it returns (synchronous = FULL): MDA mode,
+  // where exit 0 tells the MTA it may delete the message.
+  bool durable_commits = false;
 };
 
 enum class AddOutcome {

@@ -284,7 +284,9 @@ IngestSettings ingest_settings(const IngestOptions& options) {
 int run_mda(const GlobalOptions& global, const IngestOptions& options) {
   auto bytes = read_stdin(options.limits);
   if (!bytes) throw Failure(bytes.error());
-  auto store = open_sqlite_store(store_options(global, false));
+  StoreOptions store_settings = store_options(global, false);
+  store_settings.durable_commits = true;
+  auto store = open_sqlite_store(store_settings);
   const InputOutcome outcome = ingest_input(*store, *bytes, "-", ingest_settings(options));
   if (outcome.status == InputStatus::rejected) {
     if (!options.quiet)

@@ -84,12 +84,16 @@ SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
   sqlite3_busy_timeout(db_.get(), options.busy_timeout_ms);
   db_.exec("PRAGMA foreign_keys = ON");
   if (!options.read_only) {
-    // WAL: queries run while another process writes. NORMAL sync is durable
-    // across application crashes, which is what an MDA needs; the MTA keeps
-    // the message until we exit 0.
+    // WAL: queries run while another process writes. Batch imports use
+    // NORMAL (durable across application crashes; a message is moved or
+    // marked Seen only after its commit, and a re-run stores nothing twice).
     Statement journal = db_.prepare("PRAGMA journal_mode = WAL");
     journal.step();
-    db_.exec("PRAGMA synchronous = NORMAL");
+    // MDA mode asks for FULL: with NORMAL a commit reaches the disk only at
+    // the checkpoint, and the closing connection skips that when another
+    // one (a concurrent delivery, a query) has the database open, so an
+    // acknowledged message could be lost with the power.
+    db_.exec(options.durable_commits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     // A batch transaction dirties more pages than the default 2 MiB cache
     // holds: SQLite then spills them to the WAL mid-transaction and reads
     // them back. 16 MiB keeps a 1,000-input batch in memory (pages are
