@@ -88,7 +88,8 @@ bool Statement::step() {
   if (rc == SQLITE_DONE) return false;
   // Leave the statement reusable: a failed step must not poison the next use.
   sqlite3_reset(get());
-  throw_sqlite(db_, rc, "executing SQL");
+  const char* sql = sqlite3_sql(get());
+  throw_sqlite(db_, rc, std::string("executing SQL") + (sql ? std::string(" (") + std::string(sql).substr(0, 60) + ")" : ""));
 }
 
 void Statement::run() {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 
@@ -69,6 +71,30 @@ void create_private_file(const std::string& path, bool group_readable) {
                 path);
 }
 
+// WAL is a property of the file: set once, when the database is new.
+// Setting it again on every open returned SQLITE_BUSY at once, without the
+// busy handler, while another delivery was closing (8 concurrent deliveries
+// saw a few exit 75): so ask first, and retry a busy set for the timeout.
+void set_wal_mode(Database& db, int busy_timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      std::string mode;
+      {
+        Statement current = db.prepare("PRAGMA journal_mode");
+        if (current.step()) mode = current.column_text(0);
+      }  // finalized: a statement still open is a transaction, and WAL cannot be set inside one
+      if (mode == "wal") return;
+      Statement journal = db.prepare("PRAGMA journal_mode = WAL");
+      journal.step();
+      return;
+    } catch (const Failure& failure) {
+      if (failure.error().kind != ErrorKind::temporary || std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2 + attempt * 2, 50)));
+    }
+  }
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
@@ -87,8 +113,7 @@ SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
     // WAL: queries run while another process writes. Batch imports use
     // NORMAL (durable across application crashes; a message is moved or
     // marked Seen only after its commit, and a re-run stores nothing twice).
-    Statement journal = db_.prepare("PRAGMA journal_mode = WAL");
-    journal.step();
+    set_wal_mode(db_, options.busy_timeout_ms);
     // MDA mode asks for FULL: with NORMAL a commit reaches the disk only at
     // the checkpoint, and the closing connection skips that when another
     // one (a concurrent delivery, a query) has the database open, so an
