@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -196,7 +197,7 @@ class InputWalker {
         continue;
       }
       auto found = list_maildir(dir, options.recursive, options.all);
-      messages_.insert(messages_.end(), found.begin(), found.end());
+      messages_.insert(messages_.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
     }
     reporter.expect(static_cast<std::int64_t>(files_.size() + messages_.size()));
   }
@@ -241,10 +242,10 @@ class InputWalker {
     if (!bytes) {
       std::error_code ec;
       if (!fs::exists(message.path, ec)) return std::nullopt;  // moved away meanwhile: not ours any more
-      reporter_.rejected_before_parsing(message.path.string(), bytes.error());
+      reporter_.rejected_before_parsing(message.path, bytes.error());
       return std::nullopt;
     }
-    BatchItem item{message.path.string(), std::move(*bytes), true, {}};
+    BatchItem item{message.path, std::move(*bytes), true, {}};
     const IngestOptions& options = options_;
     item.after_commit = [message, &options](const InputOutcome& outcome) {
       std::optional<fs::path> destination;

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -33,8 +34,8 @@ void list_folder(const fs::path& folder, bool include_seen, std::vector<MaildirM
       if (name.empty() || name[0] == '.') continue;  // dot files are not messages
       if (!it->is_regular_file(ec)) continue;
       MaildirMessage message;
-      message.path = it->path();
-      message.folder = folder;
+      message.path = it->path().string();
+      message.folder = folder.string();
       message.in_new = std::strcmp(sub, "new") == 0;
       message.seen = !message.in_new && flags_of(name).find('S') != std::string_view::npos;
       if (message.seen && !include_seen) continue;
@@ -42,7 +43,7 @@ void list_folder(const fs::path& folder, bool include_seen, std::vector<MaildirM
     }
     std::sort(found.begin(), found.end(),
               [](const MaildirMessage& a, const MaildirMessage& b) { return a.path < b.path; });
-    out.insert(out.end(), found.begin(), found.end());
+    out.insert(out.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   }
 }
 
@@ -70,15 +71,15 @@ std::vector<MaildirMessage> list_maildir(const fs::path& dir, bool recursive, bo
 
 Expected<bool> mark_processed(const MaildirMessage& message,
                               const std::optional<fs::path>& destination) {
-  const std::string name = message.path.filename().string();
+  const std::string name = fs::path(message.path).filename().string();
   std::string flags(flags_of(name));
   if (flags.find('S') == std::string::npos) {
     flags += 'S';
     std::sort(flags.begin(), flags.end());  // the spec wants flags in ASCII order
   }
-  const fs::path folder = destination ? *destination : message.folder;
+  const fs::path folder = destination ? *destination : fs::path(message.folder);
   const fs::path target = folder / "cur" / (std::string(unique_part(name)) + ":2," + flags);
-  if (target == message.path) return true;
+  if (target == fs::path(message.path)) return true;
   if (destination) {
     std::error_code ec;
     fs::create_directories(folder / "cur", ec);
@@ -89,7 +90,7 @@ Expected<bool> mark_processed(const MaildirMessage& message,
   if (errno == ENOENT) return false;
   return make_error(ErrorKind::io,
                     fmt::format("cannot move to {}: {}", target.string(), std::strerror(errno)),
-                    message.path.string());
+                    message.path);
 }
 
 }  // namespace dmarcq

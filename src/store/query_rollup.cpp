@@ -241,8 +241,9 @@ std::string_view text_view(const Statement& s, int index) {
 }
 
 // Bounds the dictionary caches of a long batch import (ids stay valid: the
-// dictionaries are never emptied, not even by a rebuild).
-constexpr std::size_t kMaxCachedIds = 200'000;
+// dictionaries are never emptied, not even by a rebuild). 200,000 entries
+// took ~25 MB of a 100,000-email batch; 32,768 was as fast on that batch.
+constexpr std::size_t kMaxCachedIds = 32'768;
 
 // Rollup entries kept in memory before they are written (about 80 reports of
 // 25 records; a single report larger than that is written when accepted).
