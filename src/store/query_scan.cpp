@@ -345,23 +345,11 @@ void SqliteQueries::scan(const QueryFilter& filter, const std::vector<TrafficCla
     s.bind(1, months_end).bind(2, *filter.until + max_span).bind(3, *filter.until);
     read_window_rows(s);
   }
-  const std::string month_columns = details ? "domain, source, profile, verdict, reporters, messages, records"
-                                            : "domain, 0, 0, verdict, '', messages, records";
-  Statement s = db_.prepare("SELECT first_seen, last_seen, " + month_columns +
+  // Read as window rows: a month row's (last_seen, first_seen) stand for (end, begin).
+  Statement s = db_.prepare("SELECT last_seen, first_seen, " + columns +
                             " FROM source_months WHERE month >= ?1 AND month <= ?2" + domain_condition);
   s.bind(1, first_month).bind(2, last_month);
-  while (s.step()) {
-    row.begin = s.column_int(0);
-    row.end = s.column_int(1);
-    row.domain = s.column_int(2);
-    row.source = s.column_int(3);
-    row.profile = s.column_int(4);
-    row.verdict = Verdict::unpack(s.column_int(5));
-    row.reporters = text_view(s, 6);
-    row.messages = s.column_int(7);
-    row.records = s.column_int(8);
-    if (wanted(row)) visit(row);
-  }
+  read_window_rows(s);
 }
 
 }  // namespace store

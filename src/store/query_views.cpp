@@ -71,6 +71,22 @@ void add_disposition(DispositionCounts& counts, Disposition disposition, std::in
   }
 }
 
+void add_counts(ClassCounts& into, const ClassCounts& from) {
+  into.aligned += from.aligned;
+  into.dkim_only += from.dkim_only;
+  into.spf_only += from.spf_only;
+  into.forwarded += from.forwarded;
+  into.misaligned += from.misaligned;
+  into.impersonation += from.impersonation;
+}
+
+void add_counts(DispositionCounts& into, const DispositionCounts& from) {
+  into.none += from.none;
+  into.quarantine += from.quarantine;
+  into.reject += from.reject;
+  into.other += from.other;
+}
+
 template <typename Row>
 void apply_limit(std::vector<Row>& rows, const QueryFilter& filter) {
   if (filter.limit && rows.size() > *filter.limit) rows.resize(*filter.limit);
@@ -214,16 +230,8 @@ void merge_source(SourceAggregate& a, const SourceAggregate& b) {
   a.dkim_aligned_fail += b.dkim_aligned_fail;
   a.dmarc_pass += b.dmarc_pass;
   a.disagreements += b.disagreements;
-  a.classes.aligned += b.classes.aligned;
-  a.classes.dkim_only += b.classes.dkim_only;
-  a.classes.spf_only += b.classes.spf_only;
-  a.classes.forwarded += b.classes.forwarded;
-  a.classes.misaligned += b.classes.misaligned;
-  a.classes.impersonation += b.classes.impersonation;
-  a.dispositions.none += b.dispositions.none;
-  a.dispositions.quarantine += b.dispositions.quarantine;
-  a.dispositions.reject += b.dispositions.reject;
-  a.dispositions.other += b.dispositions.other;
+  add_counts(a.classes, b.classes);
+  add_counts(a.dispositions, b.dispositions);
   a.profiles.merge(b.profiles);
   a.domains.merge(b.domains);
   a.reporters.merge(b.reporters);
@@ -343,16 +351,8 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
     row.spf_aligned += sums.spf_aligned;
     row.dkim_aligned += sums.dkim_aligned;
     row.disagreements += sums.disagreements;
-    row.dispositions.none += sums.dispositions.none;
-    row.dispositions.quarantine += sums.dispositions.quarantine;
-    row.dispositions.reject += sums.dispositions.reject;
-    row.dispositions.other += sums.dispositions.other;
-    row.classes.aligned += sums.classes.aligned;
-    row.classes.dkim_only += sums.classes.dkim_only;
-    row.classes.spf_only += sums.classes.spf_only;
-    row.classes.forwarded += sums.classes.forwarded;
-    row.classes.misaligned += sums.classes.misaligned;
-    row.classes.impersonation += sums.classes.impersonation;
+    add_counts(row.dispositions, sums.dispositions);
+    add_counts(row.classes, sums.classes);
   }
 
   std::vector<SummaryRow> rows;
