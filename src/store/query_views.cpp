@@ -179,7 +179,8 @@ struct SourceAggregate {
   std::optional<IpAddress> address;
 };
 
-void add_to_source(SourceAggregate& a, const ScanRow& r, std::vector<ExtraId>& extras) {
+// `reporters`: the row's reporter set, parsed when the row was read.
+void add_to_source(SourceAggregate& a, const ScanRow& r, const ReporterSet& reporters, std::vector<ExtraId>& extras) {
   if (a.messages == 0 && a.first_seen == 0) {
     a.first_seen = r.begin;
     a.last_seen = r.end;
@@ -198,7 +199,7 @@ void add_to_source(SourceAggregate& a, const ScanRow& r, std::vector<ExtraId>& e
   else if (a.profiles.first != r.profile) extras.push_back({a.slot, false, r.profile});
   if (a.domains.first < 0) a.domains.first = r.domain;
   else if (a.domains.first != r.domain) extras.push_back({a.slot, true, r.domain});
-  a.reporters.add_text(r.reporters);
+  a.reporters.merge(reporters);
 }
 
 // Fills profiles/domains of the aggregates given from the extras.
@@ -421,9 +422,7 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
       __builtin_prefetch(entry + 128);
     }
     for (std::size_t i = 0; i < buffered; ++i) {
-      SourceAggregate& a = by_source[static_cast<std::size_t>(*group[i].slot)];
-      add_to_source(a, group[i].row, extras);
-      a.reporters.merge(group[i].reporters);
+      add_to_source(by_source[static_cast<std::size_t>(*group[i].slot)], group[i].row, group[i].reporters, extras);
     }
     buffered = 0;
   };
