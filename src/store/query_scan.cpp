@@ -80,12 +80,17 @@ SqliteQueries::SqliteQueries(const StoreOptions& options) : options_(options) {
 }
 
 const std::unordered_map<std::int64_t, std::string>& SqliteQueries::reporter_names() {
-  if (!reporter_names_loaded_) {
-    Statement s = db_.prepare("SELECT id, org_name FROM reporters");
-    while (s.step()) reporter_names_.emplace(s.column_int(0), s.column_text(1));
-    reporter_names_loaded_ = true;
+  return load_names("SELECT id, org_name FROM reporters", reporter_names_, reporter_names_loaded_);
+}
+
+const std::unordered_map<std::int64_t, std::string>& SqliteQueries::load_names(
+    std::string_view sql, std::unordered_map<std::int64_t, std::string>& names, bool& loaded) {
+  if (!loaded) {
+    Statement s = db_.prepare(sql);
+    while (s.step()) names.emplace(s.column_int(0), s.column_text(1));
+    loaded = true;
   }
-  return reporter_names_;
+  return names;
 }
 
 std::string SqliteQueries::report_conditions(const QueryFilter& filter, std::string_view alias,
@@ -135,12 +140,7 @@ std::string id_list(const std::vector<std::int64_t>& ids) {
 }  // namespace
 
 const std::unordered_map<std::int64_t, std::string>& SqliteQueries::domain_names() {
-  if (!domain_names_loaded_) {
-    Statement s = db_.prepare("SELECT id, name FROM rollup_domains");
-    while (s.step()) domain_names_.emplace(s.column_int(0), s.column_text(1));
-    domain_names_loaded_ = true;
-  }
-  return domain_names_;
+  return load_names("SELECT id, name FROM rollup_domains", domain_names_, domain_names_loaded_);
 }
 
 std::optional<std::vector<std::int64_t>> SqliteQueries::domain_ids(const QueryFilter& filter) {

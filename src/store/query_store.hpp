@@ -60,6 +60,9 @@ class SqliteQueries final : public Queries {
   // rollup_domains ids of the filter's domains; nullopt when it names none (all).
   std::optional<std::vector<std::int64_t>> domain_ids(const QueryFilter& filter);
   const std::unordered_map<std::int64_t, std::string>& domain_names();
+  // id -> name from `sql` (SELECT id, name ...), read once.
+  const std::unordered_map<std::int64_t, std::string>& load_names(
+      std::string_view sql, std::unordered_map<std::int64_t, std::string>& names, bool& loaded);
   const Profile& profile(std::int64_t id);
   // Text and address of the given source ids.
   std::unordered_map<std::int64_t, SourceInfo> sources_of(const std::vector<std::int64_t>& ids);
