@@ -278,8 +278,16 @@ TEST_CASE("golden output in every format", "[query]") {
     REQUIRE(summary.exit_code == 0);
     CHECK(summary.out == read_text_file(golden + "summary." + format));
   }
-  const CommandResult imp = run_dmarcq(q.db, "impersonators --include-misaligned --allow-list " + quote(kData + "/senders"));
-  CHECK(imp.out == read_text_file(golden + "impersonators-allow-list.table"));
+  for (const std::string format : {"table", "csv", "tsv", "json"}) {
+    INFO(format);
+    const CommandResult imp = run_dmarcq(
+        q.db, "impersonators --include-misaligned --allow-list " + quote(kData + "/senders") + " --format " + format);
+    REQUIRE(imp.exit_code == 0);
+    CHECK(imp.out == read_text_file(golden + "impersonators-allow-list." + format));
+    const CommandResult networks = run_dmarcq(q.db, "sources --by network --format " + format);
+    REQUIRE(networks.exit_code == 0);
+    CHECK(networks.out == read_text_file(golden + "sources-network." + format));
+  }
   // CSV per RFC 4180: CRLF line ends, the comma-holding policy quoted.
   const std::string csv = read_text_file(golden + "summary.csv");
   CHECK(csv.find("\r\n") != std::string::npos);
