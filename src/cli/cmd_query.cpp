@@ -3,6 +3,7 @@
 // turns rows into tables.
 #include <cmath>
 #include <cstdio>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -21,10 +22,14 @@ double percent(std::int64_t part, std::int64_t whole) {
   return std::round(1000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 10.0;
 }
 
-std::vector<std::string> class_breakdown(const ClassCounts& c) {
-  std::vector<std::string> parts;
-  auto add = [&parts](const char* name, std::int64_t n) {
-    if (n > 0) parts.push_back(fmt::format("{}:{}", name, n));
+// "aligned:7", "impersonation:2", ... into `parts`, reusing its strings (once per printed source).
+void class_breakdown(const ClassCounts& c, std::vector<std::string>& parts) {
+  std::size_t used = 0;
+  auto add = [&parts, &used](const char* name, std::int64_t n) {
+    if (n <= 0) return;
+    if (used == parts.size()) parts.emplace_back();
+    std::string& part = parts[used++];
+    part.assign(name).append(":").append(std::to_string(n));
   };
   add("aligned", c.aligned);
   add("dkim-only", c.dkim_only);
@@ -32,11 +37,25 @@ std::vector<std::string> class_breakdown(const ClassCounts& c) {
   add("forwarded", c.forwarded);
   add("misaligned", c.misaligned);
   add("impersonation", c.impersonation);
-  return parts;
+  parts.resize(used);
 }
 
+// format_utc_date() once per day: a listing prints two dates per row.
+class DateTexts {
+ public:
+  const std::string& of(std::int64_t epoch) {
+    const std::int64_t day = epoch / 86400 - (epoch % 86400 < 0 ? 1 : 0);
+    auto [it, added] = by_day_.try_emplace(day);
+    if (added) it->second = format_utc_date(epoch);
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::int64_t, std::string> by_day_;
+};
+
 // Which aligned mechanism failed for some of the source's messages.
-std::string failing_mechanisms(const SourceRow& row) {
+const char* failing_mechanisms(const SourceRow& row) {
   if (row.spf_aligned_fail > 0 && row.dkim_aligned_fail > 0) return "spf+dkim";
   if (row.spf_aligned_fail > 0) return "spf";
   if (row.dkim_aligned_fail > 0) return "dkim";
@@ -97,7 +116,7 @@ SourceQuery source_query(const SourceOptions& options, SourceMode mode) {
 int run_sources(const GlobalOptions& global, const SourceOptions& options) {
   const QueryFilter filter = make_filter(options.common);
   auto queries = open_queries(global);
-  const auto rows = queries->sources(filter, source_query(options, options.failing ? SourceMode::failing : SourceMode::all));
+  const SourceQuery query = source_query(options, options.failing ? SourceMode::failing : SourceMode::all);
   const bool network = options.by == "network";
   Table table({"source", "addresses", "label", "messages", "dmarc_pass", "spf_aligned_pass",
                "spf_aligned_fail", "dkim_aligned_pass", "dkim_aligned_fail", "failing", "class",
@@ -111,17 +130,24 @@ int run_sources(const GlobalOptions& global, const SourceOptions& options) {
   if (!network) table.hide_in_table("addresses");
   table.hide_in_table("classes").hide_in_table("dmarc_pass").hide_in_table("domains");
   table.hide_in_table("first_seen").hide_in_table("unaligned_pass_domains");
-  for (const SourceRow& r : rows) {
-    table.row().text(r.source).integer(r.addresses).text(r.label).integer(r.messages).integer(r.dmarc_pass);
-    table.integer(r.spf_aligned_pass).integer(r.spf_aligned_fail);
-    table.integer(r.dkim_aligned_pass).integer(r.dkim_aligned_fail);
-    table.text(failing_mechanisms(r)).text(r.main_class).list(class_breakdown(r.classes));
-    table.integer(r.dispositions.none).integer(r.dispositions.quarantine).integer(r.dispositions.reject);
-    table.integer(r.disagreements).list(r.header_from).list(r.dkim_domains).list(r.spf_domains);
-    table.list(r.unaligned_domains).list(r.reporters).list(r.domains);
-    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen)).integer(r.failure_reports);
-  }
-  print_result(table, options.common, *queries, filter, options.failing ? "failing sources" : "sources");
+  std::vector<std::string> classes;
+  DateTexts dates;
+  print_rows(table, options.common, *queries, filter, options.failing ? "failing sources" : "sources",
+             [&](RowSink& out) {
+               queries->each_source(filter, query, [&](const SourceRow& r) {
+                 class_breakdown(r.classes, classes);
+                 out.row().text(r.source).integer(r.addresses).text(r.label).integer(r.messages);
+                 out.integer(r.dmarc_pass).integer(r.spf_aligned_pass).integer(r.spf_aligned_fail);
+                 out.integer(r.dkim_aligned_pass).integer(r.dkim_aligned_fail);
+                 out.text(failing_mechanisms(r)).text(r.main_class).list(classes);
+                 out.integer(r.dispositions.none).integer(r.dispositions.quarantine);
+                 out.integer(r.dispositions.reject).integer(r.disagreements);
+                 out.list(r.header_from).list(r.dkim_domains).list(r.spf_domains);
+                 out.list(r.unaligned_domains).list(r.reporters).list(r.domains);
+                 out.text(dates.of(r.first_seen)).text(dates.of(r.last_seen));
+                 out.integer(r.failure_reports);
+               });
+             });
   return exit_ok;
 }
 
@@ -133,7 +159,6 @@ int run_impersonators(const GlobalOptions& global, const SourceOptions& options)
     if (!filter.since || *filter.since < *query.new_since) filter.since = query.new_since;
   }
   auto queries = open_queries(global);
-  const auto rows = queries->sources(filter, query);
   const bool network = options.by == "network";
   Table table({"source", "addresses", "messages", "class", "none", "quarantine", "reject", "stopped_pct",
                "header_from", "unaligned_pass_domains", "reporters", "domains", "first_seen", "last_seen",
@@ -143,20 +168,24 @@ int run_impersonators(const GlobalOptions& global, const SourceOptions& options)
   if (!network) table.hide_in_table("addresses");
   if (!options.include_misaligned) table.hide_in_table("unaligned_pass_domains");
   table.hide_in_table("domains");
-  for (const SourceRow& r : rows) {
-    const bool misaligned = r.classes.misaligned > 0;
-    const std::string marked = r.classes.impersonation > 0 && misaligned ? "impersonation+misaligned"
+  DateTexts dates;
+  const std::size_t rows = print_rows(
+      table, options.common, *queries, filter, query.new_since ? "new impersonators" : "impersonators",
+      [&](RowSink& out) {
+        queries->each_source(filter, query, [&](const SourceRow& r) {
+          const bool misaligned = r.classes.misaligned > 0;
+          const char* marked = r.classes.impersonation > 0 && misaligned ? "impersonation+misaligned"
                                : misaligned                              ? "misaligned"
                                                                          : "impersonation";
-    table.row().text(r.source).integer(r.addresses).integer(r.messages).text(marked);
-    table.integer(r.dispositions.none).integer(r.dispositions.quarantine).integer(r.dispositions.reject);
-    table.number(percent(r.dispositions.quarantine + r.dispositions.reject, r.messages));
-    table.list(r.header_from).list(r.unaligned_domains).list(r.reporters).list(r.domains);
-    table.text(format_utc_date(r.first_seen)).text(format_utc_date(r.last_seen)).integer(r.failure_reports);
-  }
-  print_result(table, options.common, *queries, filter,
-               query.new_since ? "new impersonators" : "impersonators");
-  if (options.exit_status) return rows.empty() ? exit_ok : exit_found;
+          out.row().text(r.source).integer(r.addresses).integer(r.messages).text(marked);
+          out.integer(r.dispositions.none).integer(r.dispositions.quarantine).integer(r.dispositions.reject);
+          out.number(percent(r.dispositions.quarantine + r.dispositions.reject, r.messages));
+          out.list(r.header_from).list(r.unaligned_domains).list(r.reporters).list(r.domains);
+          out.text(dates.of(r.first_seen)).text(dates.of(r.last_seen));
+          out.integer(r.failure_reports);
+        });
+      });
+  if (options.exit_status) return rows == 0 ? exit_ok : exit_found;
   return exit_ok;
 }
 

@@ -1,6 +1,9 @@
 #include "output_format.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -74,20 +77,30 @@ std::string cell_text(const Cell& cell) {
   return std::visit(Visitor{}, cell.value);
 }
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
+namespace {
+
+// Bytes every format writes as they are: printable ASCII. (printable()
+// changes only control characters and non-ASCII C1 controls.)
+bool plain_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
-std::string tsv_field(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+bool needs_csv_quotes(std::string_view text) { return text.find_first_of(",\"\r\n") != std::string_view::npos; }
+
+void append_csv_field(std::string& out, std::string_view text) {
+  if (!needs_csv_quotes(text)) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void append_tsv_field(std::string& out, std::string_view text) {
   for (const char c : text) {
     switch (c) {
       case '\\': out += "\\\\"; break;
@@ -97,16 +110,89 @@ std::string tsv_field(std::string_view text) {
       default: out += c;
     }
   }
+}
+
+// nlohmann::json writes these bytes of a string unchanged (no escape, valid UTF-8).
+bool plain_json(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  if (plain_json(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  // Escapes and invalid UTF-8 exactly as the JSON library does.
+  out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void append_json_number(std::string& out, double value) {
+  // The query commands' numbers are percentages with one decimal: k / 10.
+  // For those (tested for every k up to 10^6) "k/10.k%10" is what the JSON
+  // library writes; anything else is left to it.
+  const double tenths = std::round(value * 10);
+  if (tenths >= 0 && tenths <= 1e6 && tenths / 10 == value && !std::signbit(value)) {
+    const auto whole = static_cast<std::int64_t>(tenths);
+    fmt::format_to(std::back_inserter(out), "{}.{}", whole / 10, whole % 10);
+    return;
+  }
+  out += nlohmann::json(value).dump();
+}
+
+}  // namespace
+
+std::string csv_field(std::string_view text) {
+  std::string out;
+  append_csv_field(out, text);
+  return out;
+}
+
+std::string tsv_field(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_tsv_field(out, text);
+  return out;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+std::string json_number(double value) {
+  std::string out;
+  append_json_number(out, value);
   return out;
 }
 
 void Table::write(std::FILE* out, OutputFormat format, bool color) const {
-  switch (format) {
-    case OutputFormat::table: write_table(out, color); break;
-    case OutputFormat::csv: write_separated(out, ','); break;
-    case OutputFormat::tsv: write_separated(out, '\t'); break;
-    case OutputFormat::json: write_json(out); break;
+  if (format == OutputFormat::table) {
+    write_table(out, color);
+    return;
   }
+  // JSON objects hold a key once: a repeated key (`dmarcq sql "SELECT 1 AS a,
+  // 2 AS a"`) keeps its first place and its last value, as it always did.
+  std::vector<std::string> keys;
+  std::vector<std::size_t> columns;
+  for (std::size_t c = 0; c < keys_.size(); ++c) {
+    const auto first = std::find(keys.begin(), keys.end(), keys_[c]);
+    if (format != OutputFormat::json || first == keys.end()) {
+      keys.push_back(keys_[c]);
+      columns.push_back(c);
+    } else {
+      columns[static_cast<std::size_t>(first - keys.begin())] = c;
+    }
+  }
+  RowStream stream(out, format, std::move(keys));
+  for (const auto& row : rows_) {
+    stream.row();
+    for (const std::size_t c : columns)
+      if (c < row.size()) stream.cell(row[c]);
+  }
+  stream.finish();
 }
 
 namespace {
@@ -166,44 +252,161 @@ void Table::write_table(std::FILE* out, bool color) const {
   for (std::size_t r = 0; r < texts.size(); ++r) std::fprintf(out, "%s\n", emit(texts[r], &cells[r]).c_str());
 }
 
-void Table::write_separated(std::FILE* out, char separator) const {
-  const char* end = separator == ',' ? "\r\n" : "\n";
-  auto field = [separator](std::string_view text) { return separator == ',' ? csv_field(text) : tsv_field(text); };
-  std::string line;
-  for (std::size_t c = 0; c < keys_.size(); ++c) {
-    if (c) line += separator;
-    line += field(keys_[c]);
-  }
-  std::fprintf(out, "%s%s", line.c_str(), end);
-  for (const auto& row : rows_) {
-    line.clear();
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c) line += separator;
-      line += field(cell_text(row[c]));
-    }
-    std::fprintf(out, "%s%s", line.c_str(), end);
-  }
+RowStream::RowStream(std::FILE* out, OutputFormat format, std::vector<std::string> keys)
+    : out_(out), format_(format), keys_(std::move(keys)) {
+  buffer_.reserve(kFlushAt + 4096);
 }
 
-void Table::write_json(std::FILE* out) const {
-  nlohmann::ordered_json array = nlohmann::ordered_json::array();
-  for (const auto& row : rows_) {
-    nlohmann::ordered_json object = nlohmann::ordered_json::object();
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      nlohmann::ordered_json value;
-      std::visit(
-          [&value](const auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) value = nullptr;
-            else value = v;
-          },
-          row[c].value);
-      object[keys_[c]] = std::move(value);
+void RowStream::flush_if_full() {
+  if (buffer_.size() < kFlushAt) return;
+  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+  buffer_.clear();
+}
+
+void RowStream::start() {
+  started_ = true;
+  if (format_ == OutputFormat::json) {
+    for (const auto& key : keys_) {
+      std::string prefix = "  ";
+      append_json_string(prefix, key);
+      prefix += ": ";
+      json_keys_.push_back(std::move(prefix));
     }
-    array.push_back(std::move(object));
+    return;
   }
-  const std::string text = array.dump(1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  std::fprintf(out, "%s\n", text.c_str());
+  for (std::size_t c = 0; c < keys_.size(); ++c) {
+    if (c) buffer_ += format_ == OutputFormat::csv ? ',' : '\t';
+    put_field(keys_[c]);
+  }
+  buffer_ += format_ == OutputFormat::csv ? "\r\n" : "\n";
+}
+
+void RowStream::end_row() {
+  if (!in_row_) return;
+  in_row_ = false;
+  switch (format_) {
+    case OutputFormat::csv: buffer_ += "\r\n"; break;
+    case OutputFormat::json: buffer_ += column_ == 0 ? "}" : "\n }"; break;
+    default: buffer_ += '\n'; break;
+  }
+  flush_if_full();
+}
+
+RowStream& RowStream::row() {
+  end_row();
+  if (!started_) start();
+  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[\n {" : ",\n {";
+  ++rows_;
+  column_ = 0;
+  in_row_ = true;
+  return *this;
+}
+
+void RowStream::begin_cell() {
+  if (format_ == OutputFormat::json) {
+    buffer_ += column_ == 0 ? "\n" : ",\n";
+    // A row with more cells than keys cannot be written as an object.
+    buffer_ += column_ < json_keys_.size() ? json_keys_[column_] : std::string("  \"\": ");
+  } else if (column_ > 0) {
+    buffer_ += format_ == OutputFormat::csv ? ',' : '\t';
+  }
+  ++column_;
+}
+
+RowStream& RowStream::null() {
+  begin_cell();
+  if (format_ == OutputFormat::json) buffer_ += "null";
+  return *this;
+}
+
+RowStream& RowStream::integer(std::int64_t value) {
+  begin_cell();
+  char digits[24];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+  buffer_.append(digits, end);
+  return *this;
+}
+
+RowStream& RowStream::number(double value) {
+  begin_cell();
+  if (format_ == OutputFormat::json) append_json_number(buffer_, value);
+  else fmt::format_to(std::back_inserter(buffer_), "{:.1f}", value);
+  return *this;
+}
+
+RowStream& RowStream::text(std::string_view value) {
+  put_text(value, false);
+  return *this;
+}
+
+RowStream& RowStream::list(const std::vector<std::string>& values) {
+  put_list(values, false);
+  return *this;
+}
+
+RowStream& RowStream::cell(const Cell& cell) {
+  std::visit(
+      [this](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) null();
+        else if constexpr (std::is_same_v<T, std::int64_t>) integer(v);
+        else if constexpr (std::is_same_v<T, double>) number(v);
+        else if constexpr (std::is_same_v<T, std::string>) put_text(v, true);
+        else put_list(v, true);
+      },
+      cell.value);
+  return *this;
+}
+
+void RowStream::put_text(std::string_view text, bool already_printable) {
+  begin_cell();
+  if (!already_printable && !plain_ascii(text)) {
+    printable_ = printable(text);
+    text = printable_;
+  }
+  if (format_ == OutputFormat::json) append_json_string(buffer_, text);
+  else put_field(text);
+}
+
+void RowStream::put_list(const std::vector<std::string>& values, bool already_printable) {
+  begin_cell();
+  auto safe = [&](const std::string& value) -> std::string_view {
+    if (already_printable || plain_ascii(value)) return value;
+    printable_ = printable(value);
+    return printable_;
+  };
+  if (format_ == OutputFormat::json) {
+    if (values.empty()) {
+      buffer_ += "[]";
+      return;
+    }
+    buffer_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      buffer_ += i ? ",\n   " : "\n   ";
+      append_json_string(buffer_, safe(values[i]));
+    }
+    buffer_ += "\n  ]";
+    return;
+  }
+  joined_.clear();
+  for (const auto& value : values) {
+    if (!joined_.empty()) joined_ += ", ";  // as cell_text(): leading empty items leave no ", "
+    joined_ += safe(value);
+  }
+  put_field(joined_);
+}
+
+void RowStream::put_field(std::string_view text) {
+  if (format_ == OutputFormat::csv) append_csv_field(buffer_, text);
+  else append_tsv_field(buffer_, text);
+}
+
+void RowStream::finish() {
+  end_row();
+  if (!started_) start();
+  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[]\n" : "\n]\n";
+  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+  buffer_.clear();
 }
 
 }  // namespace dmarcq::cli

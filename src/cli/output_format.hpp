@@ -25,18 +25,32 @@ struct Cell {
   std::variant<std::monostate, std::int64_t, double, std::string, std::vector<std::string>> value;
 };
 
-class Table {
+// Where a command puts its rows, cell by cell in the order of the keys: a
+// Table (kept, for the column widths of the text table) or a RowStream
+// (written as they come). Every text goes through printable().
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual RowSink& row() = 0;  // starts a row
+  virtual RowSink& null() = 0;
+  virtual RowSink& integer(std::int64_t value) = 0;
+  virtual RowSink& number(double value) = 0;
+  virtual RowSink& text(std::string_view value) = 0;
+  virtual RowSink& list(const std::vector<std::string>& values) = 0;
+};
+
+class Table final : public RowSink {
  public:
   // `keys` are the JSON keys and CSV/TSV header; `titles` the table header
   // (defaults to the keys).
   explicit Table(std::vector<std::string> keys, std::vector<std::string> titles = {});
 
-  Table& row();  // starts a row
-  Table& null();
-  Table& integer(std::int64_t value);
-  Table& number(double value);
-  Table& text(std::string_view value);           // made printable()
-  Table& list(const std::vector<std::string>& values);  // each made printable()
+  Table& row() override;
+  Table& null() override;
+  Table& integer(std::int64_t value) override;
+  Table& number(double value) override;
+  Table& text(std::string_view value) override;
+  Table& list(const std::vector<std::string>& values) override;
 
   // Keeps a column out of the text table (people); CSV/TSV/JSON keep it.
   Table& hide_in_table(std::string_view key);
@@ -48,16 +62,64 @@ class Table {
 
  private:
   void write_table(std::FILE* out, bool color) const;
-  void write_separated(std::FILE* out, char separator) const;
-  void write_json(std::FILE* out) const;
 
   std::vector<std::string> keys_, titles_;
   std::vector<bool> hidden_;
   std::vector<std::vector<Cell>> rows_;
 };
 
+// CSV, TSV or JSON written row by row through one buffer: a listing of
+// 300,000 sources is never held. The bytes equal what Table::write gave
+// (it writes through a RowStream too). The header (or the JSON array's
+// opening) comes with the first row or finish(), so a query that fails
+// before its first row prints nothing.
+class RowStream final : public RowSink {
+ public:
+  RowStream(std::FILE* out, OutputFormat format, std::vector<std::string> keys);  // format: not table
+  RowStream(const RowStream&) = delete;
+  RowStream& operator=(const RowStream&) = delete;
+  ~RowStream() override = default;  // finish() flushes; an abandoned stream writes no more
+
+  RowStream& row() override;
+  RowStream& null() override;
+  RowStream& integer(std::int64_t value) override;
+  RowStream& number(double value) override;
+  RowStream& text(std::string_view value) override;
+  RowStream& list(const std::vector<std::string>& values) override;
+  // A cell whose texts went through printable() already (a Table's).
+  RowStream& cell(const Cell& cell);
+
+  // Ends the last row (an empty result: the CSV/TSV header, JSON `[]`) and flushes.
+  void finish();
+  [[nodiscard]] std::size_t rows() const { return rows_; }
+
+ private:
+  void start();  // the CSV/TSV header; JSON's keys
+  void begin_cell();
+  void end_row();
+  void put_text(std::string_view text, bool already_printable);
+  void put_list(const std::vector<std::string>& values, bool already_printable);
+  void put_field(std::string_view text);  // CSV- or TSV-escaped
+  void flush_if_full();
+
+  static constexpr std::size_t kFlushAt = 1 << 16;
+
+  std::FILE* out_;
+  OutputFormat format_;
+  std::vector<std::string> keys_;
+  std::vector<std::string> json_keys_;  // `  "key": `
+  std::string buffer_, joined_, printable_;
+  std::size_t rows_ = 0, column_ = 0;
+  bool started_ = false, in_row_ = false;
+};
+
 // The text of a cell as the table/CSV/TSV writers print it.
 std::string cell_text(const Cell& cell);
+
+// A JSON number as nlohmann::json writes it (`12.5`, `100.0`; null when not finite).
+std::string json_number(double value);
+// A JSON string as nlohmann::json writes it (UTF-8 kept, invalid bytes replaced by U+FFFD).
+std::string json_string(std::string_view text);
 
 // RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled.
 std::string csv_field(std::string_view text);

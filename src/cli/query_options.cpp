@@ -117,19 +117,43 @@ std::string describe_scope(const QueryFilter& filter) {
   return printable(text);
 }
 
+namespace {
+
+// "dmarcq: no reports for ..." when the period has no report at all, else "no <what> for ...".
+void note_empty(Queries& queries, const QueryFilter& filter, const std::string& what) {
+  QueryFilter any = filter;
+  any.limit = 1;
+  any.min_count = 0;
+  any.sort.clear();
+  const bool no_reports = queries.reports(any).empty();
+  std::fprintf(stderr, "dmarcq: no %s%s\n", no_reports ? "reports" : what.c_str(), describe_scope(filter).c_str());
+}
+
+}  // namespace
+
 void print_result(const Table& table, const QueryOptions& options, Queries& queries,
                   const QueryFilter& filter, const std::string& what) {
   const OutputFormat format = output_format(options);
   if (table.size() == 0) {
-    QueryFilter any = filter;
-    any.limit = 1;
-    any.min_count = 0;
-    any.sort.clear();
-    const bool no_reports = queries.reports(any).empty();
-    std::fprintf(stderr, "dmarcq: no %s%s\n", no_reports ? "reports" : what.c_str(), describe_scope(filter).c_str());
+    note_empty(queries, filter, what);
     if (format == OutputFormat::table) return;
   }
   table.write(stdout, format, use_color(options));
+}
+
+std::size_t print_rows(Table& layout, const QueryOptions& options, Queries& queries, const QueryFilter& filter,
+                       const std::string& what, const std::function<void(RowSink&)>& produce) {
+  const OutputFormat format = output_format(options);
+  if (format == OutputFormat::table) {
+    produce(layout);
+    print_result(layout, options, queries, filter, what);
+    return layout.size();
+  }
+  RowStream stream(stdout, format, layout.keys());
+  produce(stream);
+  if (stream.rows() == 0) note_empty(queries, filter, what);
+  stream.finish();
+  return stream.rows();
 }
 
 }  // namespace dmarcq::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ std::string describe_scope(const QueryFilter& filter);
 // "no <what> for ...". Machine formats always print (an empty array / header).
 void print_result(const Table& table, const QueryOptions& options, Queries& queries,
                   const QueryFilter& filter, const std::string& what);
+// The same for rows handed over one at a time: `produce` gives them to the
+// sink. CSV/TSV/JSON are written as they come (a listing of every source
+// holds ~150,000 rows for a month); `table` needs every row for its column
+// widths, so `layout` keeps them. Returns the number of rows.
+std::size_t print_rows(Table& layout, const QueryOptions& options, Queries& queries, const QueryFilter& filter,
+                       const std::string& what, const std::function<void(RowSink&)>& produce);
 
 }  // namespace dmarcq::cli
 

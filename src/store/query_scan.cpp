@@ -31,6 +31,12 @@ void DispositionCounts::add(std::string_view disposition, std::int64_t messages)
   else other += messages;
 }
 
+std::vector<SourceRow> Queries::sources(const QueryFilter& filter, const SourceQuery& query) {
+  std::vector<SourceRow> rows;
+  each_source(filter, query, [&rows](const SourceRow& row) { rows.push_back(row); });
+  return rows;
+}
+
 std::unique_ptr<Queries> open_sqlite_queries(const StoreOptions& options) {
   return std::make_unique<store::SqliteQueries>(options);
 }
@@ -151,29 +157,50 @@ std::optional<std::vector<std::int64_t>> SqliteQueries::domain_ids(const QueryFi
   return ids;
 }
 
+namespace {
+
+// ' '-separated words, sorted, without repeats.
+void add_words(std::vector<std::string>& into, std::string_view words) {
+  while (!words.empty()) {
+    const auto space = words.find(' ');
+    const std::string_view word = words.substr(0, space);
+    if (!word.empty() && std::find(into.begin(), into.end(), word) == into.end()) into.emplace_back(word);
+    if (space == std::string_view::npos) break;
+    words.remove_prefix(space + 1);
+  }
+  std::sort(into.begin(), into.end());
+}
+
+}  // namespace
+
 const Profile& SqliteQueries::profile(std::int64_t id) {
   if (const auto it = profiles_.find(id); it != profiles_.end()) return it->second;
   Statement s = db_.prepare(
       "SELECT header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf FROM rollup_profiles WHERE id = ?1");
   s.bind(1, id);
   Profile p;
-  if (s.step()) p = {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4)};
+  if (s.step()) {
+    add_words(p.header_from, s.column_text(0));
+    add_words(p.dkim_domains, s.column_text(1));
+    add_words(p.spf_domains, s.column_text(2));
+    add_words(p.unaligned_domains, s.column_text(3));
+    add_words(p.unaligned_domains, s.column_text(4));
+  }
   return profiles_.emplace(id, std::move(p)).first->second;
 }
 
-std::unordered_map<std::int64_t, SourceInfo> SqliteQueries::sources_of(const std::vector<std::int64_t>& ids) {
-  std::unordered_map<std::int64_t, SourceInfo> found;
-  found.reserve(ids.size());
-  auto add = [&found](const Statement& s) {
-    SourceInfo info;
-    info.text = s.column_text(1);
+void SqliteQueries::sources_of(const std::vector<std::int64_t>& ids,
+                               const std::function<void(std::int64_t id, std::string_view text,
+                                                        const std::optional<IpAddress>& address)>& found) {
+  auto report = [&found](const Statement& s) {
+    std::optional<IpAddress> address;
     const std::string_view key = s.column_blob(2);
     if (key.size() == 16) {
       IpAddress ip;
       std::copy(key.begin(), key.end(), ip.bytes.begin());
-      info.address = ip;
+      address = ip;
     }
-    found.insert_or_assign(s.column_int(0), std::move(info));
+    found(s.column_int(0), s.column_blob(1), address);  // blob: the text's bytes, not copied
   };
   Statement count = db_.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
   count.step();
@@ -188,17 +215,16 @@ std::unordered_map<std::int64_t, SourceInfo> SqliteQueries::sources_of(const std
     Statement s = db_.prepare("SELECT id, source_ip, ip FROM rollup_sources");
     while (s.step()) {
       const std::int64_t id = s.column_int(0);
-      if (id >= 0 && static_cast<std::size_t>(id) < wanted.size() && wanted[static_cast<std::size_t>(id)]) add(s);
+      if (id >= 0 && static_cast<std::size_t>(id) < wanted.size() && wanted[static_cast<std::size_t>(id)]) report(s);
     }
   } else {
     Statement s = db_.prepare("SELECT id, source_ip, ip FROM rollup_sources WHERE id = ?1");
     for (const std::int64_t id : ids) {
       s.bind(1, id);
-      if (s.step()) add(s);
+      if (s.step()) report(s);
       s.reset();
     }
   }
-  return found;
 }
 
 std::optional<std::vector<bool>> SqliteQueries::sources_in_range(const QueryFilter& filter) {

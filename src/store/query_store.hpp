@@ -26,14 +26,14 @@ struct ScanRow {
   std::int64_t messages = 0, records = 0;
 };
 
-// What a rollup profile id stands for.
+// What a rollup profile id stands for, as a SourceRow lists it: each list
+// split on ' ', sorted, without repeats (unaligned: DKIM's and SPF's together).
 struct Profile {
-  std::string header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf;
-};
-
-struct SourceInfo {
-  std::string text;
-  std::optional<IpAddress> address;
+  std::vector<std::string> header_from, dkim_domains, spf_domains, unaligned_domains;
+  static const Profile& none() {  // a source without a profile id
+    static const Profile empty;
+    return empty;
+  }
 };
 
 class SqliteQueries final : public Queries {
@@ -41,7 +41,8 @@ class SqliteQueries final : public Queries {
   explicit SqliteQueries(const StoreOptions& options);
 
   std::vector<SummaryRow> summary(const QueryFilter& filter) override;
-  std::vector<SourceRow> sources(const QueryFilter& filter, const SourceQuery& query) override;
+  std::size_t each_source(const QueryFilter& filter, const SourceQuery& query,
+                          const std::function<void(const SourceRow&)>& row) override;
   std::vector<TimelineRow> timeline(const QueryFilter& filter, Period period) override;
   std::vector<ReportRow> reports(const QueryFilter& filter) override;
   std::optional<ReportDetail> show(const std::string& report) override;
@@ -64,8 +65,10 @@ class SqliteQueries final : public Queries {
   const std::unordered_map<std::int64_t, std::string>& load_names(
       std::string_view sql, std::unordered_map<std::int64_t, std::string>& names, bool& loaded);
   const Profile& profile(std::int64_t id);
-  // Text and address of the given source ids.
-  std::unordered_map<std::int64_t, SourceInfo> sources_of(const std::vector<std::int64_t>& ids);
+  // Calls `found` with the text and address of each of the given source ids.
+  void sources_of(const std::vector<std::int64_t>& ids,
+                  const std::function<void(std::int64_t id, std::string_view text,
+                                           const std::optional<IpAddress>& address)>& found);
   // Source ids whose address is in the filter's --ip range (nullopt: no --ip).
   std::optional<std::vector<bool>> sources_in_range(const QueryFilter& filter);
   std::pair<std::int64_t, std::int64_t> report_spans();  // min, max

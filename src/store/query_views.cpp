@@ -15,7 +15,7 @@ namespace dmarcq::store {
 namespace {
 
 // A small set (a source has a handful of header_from / auth domains): a
-// vector searched linearly beats a tree for the millions of rows a year has.
+// vector searched linearly beats a tree.
 template <typename T>
 struct SmallSet {
   std::vector<T> items;
@@ -25,31 +25,11 @@ struct SmallSet {
       if (item == value) return;
     items.emplace_back(value);
   }
-  void merge(const SmallSet& other) {
-    for (const auto& item : other.items) add(item);
-  }
-  [[nodiscard]] std::vector<T> sorted() const {
-    std::vector<T> copy = items;
-    std::sort(copy.begin(), copy.end());
-    return copy;
+  const std::vector<T>& sorted() {  // in place: the set is reused row after row
+    std::sort(items.begin(), items.end());
+    return items;
   }
 };
-
-// Splits a ' '-separated list into a set.
-void add_words(SmallSet<std::string>& into, std::string_view words) {
-  if (words.empty()) return;
-  if (words.find(' ') == std::string_view::npos) {
-    into.add(words);
-    return;
-  }
-  while (!words.empty()) {
-    const auto space = words.find(' ');
-    const std::string_view word = words.substr(0, space);
-    if (!word.empty()) into.add(word);
-    if (space == std::string_view::npos) break;
-    words.remove_prefix(space + 1);
-  }
-}
 
 void add_class(ClassCounts& counts, TrafficClass traffic_class, std::int64_t messages) {
   switch (traffic_class) {
@@ -240,7 +220,14 @@ void merge_source(SourceAggregate& a, const SourceAggregate& b) {
     a.label += a.label.empty() ? b.label : "," + b.label;
 }
 
-std::string main_class_of(const ClassCounts& c) {
+// Copies `from` into `to`, reusing the strings `to` holds already.
+template <typename List>
+void assign_list(std::vector<std::string>& to, const List& from) {
+  to.resize(from.size());
+  for (std::size_t i = 0; i < from.size(); ++i) to[i].assign(from[i]);
+}
+
+const char* main_class_of(const ClassCounts& c) {
   const std::pair<std::int64_t, const char*> all[] = {
       {c.aligned, "aligned"},       {c.dkim_only, "dkim-only"},   {c.spf_only, "spf-only"},
       {c.forwarded, "forwarded"},   {c.misaligned, "misaligned"}, {c.impersonation, "impersonation"}};
@@ -370,7 +357,8 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
   return rows;
 }
 
-std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const SourceQuery& query) {
+std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQuery& query,
+                                      const std::function<void(const SourceRow&)>& emit) {
   // Aggregated per rollup_sources.id: a dense index, no hashing per row.
   std::vector<std::int32_t> slot_of;
   std::vector<SourceAggregate> by_source;
@@ -476,14 +464,21 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
   auto resolve = [this](std::vector<SourceAggregate*>& which) {
     std::vector<std::int64_t> ids;
     ids.reserve(which.size());
-    for (const SourceAggregate* a : which) ids.push_back(a->id);
-    auto infos = sources_of(ids);
-    for (SourceAggregate* a : which) {
-      if (auto it = infos.find(a->id); it != infos.end()) {
-        a->source = std::move(it->second.text);
-        a->address = it->second.address;
-      }
+    std::int64_t max_id = 0;
+    for (const SourceAggregate* a : which) {
+      ids.push_back(a->id);
+      max_id = std::max(max_id, a->id);
     }
+    // By id in a dense index: a year lists ~300,000 sources.
+    std::vector<SourceAggregate*> by_id(static_cast<std::size_t>(max_id) + 1, nullptr);
+    for (SourceAggregate* a : which)
+      if (a->id >= 0) by_id[static_cast<std::size_t>(a->id)] = a;
+    sources_of(ids, [&by_id](std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
+      if (id < 0 || static_cast<std::size_t>(id) >= by_id.size() || !by_id[static_cast<std::size_t>(id)]) return;
+      SourceAggregate& a = *by_id[static_cast<std::size_t>(id)];
+      a.source.assign(text);
+      a.address = address;
+    });
   };
   auto all_of = [](std::vector<SourceAggregate>& aggregates) {
     std::vector<SourceAggregate*> all;
@@ -542,37 +537,59 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     for (const auto& k : keyed) which.push_back(k.second);
     resolve(which);
   }
-  auto before = [](const auto& x, const auto& y) {
-    if (x.first != y.first) return x.first > y.first;
-    const SourceAggregate& a = *x.second;
-    const SourceAggregate& b = *y.second;
-    if (a.address.has_value() != b.address.has_value()) return a.address.has_value();
-    if (a.address && *a.address != *b.address) return *a.address < *b.address;
-    return a.source < b.source;
+  // Sorted with the address inline: comparing through the pointers missed
+  // the caches at every step of a 150,000-row sort.
+  struct Ordered {
+    std::int64_t key;
+    bool has_address;
+    IpAddress address;
+    SourceAggregate* aggregate;
   };
-  if (shown >= keyed.size())
-    std::sort(keyed.begin(), keyed.end(), before);  // partial_sort of everything is a slower heap sort
+  std::vector<Ordered> order;
+  order.reserve(keyed.size());
+  for (const auto& [key, a] : keyed) order.push_back({key, a->address.has_value(), a->address.value_or(IpAddress{}), a});
+  keyed = {};
+  auto before = [](const Ordered& x, const Ordered& y) {
+    if (x.key != y.key) return x.key > y.key;
+    if (x.has_address != y.has_address) return x.has_address;
+    if (x.address != y.address) return x.address < y.address;
+    return x.aggregate->source < y.aggregate->source;
+  };
+  if (shown >= order.size())
+    std::sort(order.begin(), order.end(), before);  // partial_sort of everything is a slower heap sort
   else
-    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(shown), keyed.end(), before);
-  keyed.resize(std::min(shown, keyed.size()));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), before);
+  order.resize(std::min(shown, order.size()));
   if (!query.by_network) {
     std::vector<SourceAggregate*> printed;
-    printed.reserve(keyed.size());
-    for (const auto& k : keyed) printed.push_back(k.second);
+    printed.reserve(order.size());
+    for (const Ordered& o : order) printed.push_back(o.aggregate);
     attach_extras(printed, extras);
   }
 
   // Failure reports of the same sources.
   const auto failures = failure_counts(filter);
-  const auto& names = reporter_names();
-  std::vector<SourceRow> rows;
-  rows.reserve(keyed.size());
-  for (const auto& [key, aggregate] : keyed) {
-    SourceAggregate& a = *aggregate;
-    SourceRow& row = rows.emplace_back();
-    row.source = std::move(a.source);
+  // Each reporter's place in the order of the names: a row's reporters are
+  // listed by name, and sorting small integers per row is cheaper than names.
+  std::vector<std::pair<std::string_view, std::int64_t>> reporters_by_name;
+  for (const auto& [id, name] : reporter_names()) reporters_by_name.emplace_back(name, id);
+  std::sort(reporters_by_name.begin(), reporters_by_name.end());
+  std::unordered_map<std::int64_t, std::size_t> reporter_rank;
+  for (std::size_t rank = 0; rank < reporters_by_name.size(); ++rank)
+    reporter_rank.emplace(reporters_by_name[rank].second, rank);
+  std::vector<std::size_t> low_reporter_rank(64, reporters_by_name.size());  // ids below 64, without hashing
+  for (const auto& [id, rank] : reporter_rank)
+    if (id >= 0 && id < 64) low_reporter_rank[static_cast<std::size_t>(id)] = rank;
+
+  // One row object for every row: its strings and vectors keep their capacity.
+  SourceRow row;
+  SmallSet<std::string_view> header_from, dkim, spf, unaligned, domains;
+  std::vector<std::size_t> ranks;
+  for (const Ordered& o : order) {
+    SourceAggregate& a = *o.aggregate;
+    row.source.assign(a.source);
     row.addresses = a.addresses;
-    row.label = std::move(a.label);
+    row.label.assign(a.label);
     row.messages = a.messages;
     row.spf_aligned_pass = a.spf_aligned_pass;
     row.spf_aligned_fail = a.spf_aligned_fail;
@@ -584,36 +601,55 @@ std::vector<SourceRow> SqliteQueries::sources(const QueryFilter& filter, const S
     row.dispositions = a.dispositions;
     row.first_seen = a.first_seen;
     row.last_seen = a.last_seen;
-    row.main_class = main_class_of(a.classes);
-    SmallSet<std::string> header_from, dkim, spf, unaligned, domains;
-    a.profiles.each([&](std::int64_t id) {
-      const Profile& p = profile(id);
-      add_words(header_from, p.header_from);
-      add_words(dkim, p.dkim_auth);
-      add_words(spf, p.spf_auth);
-      add_words(unaligned, p.unaligned_dkim);
-      add_words(unaligned, p.unaligned_spf);
-    });
+    row.main_class.assign(main_class_of(a.classes));
+    if (a.profiles.more.empty()) {
+      // One profile (most sources): its lists are sorted already.
+      const Profile& p = a.profiles.first >= 0 ? profile(a.profiles.first) : Profile::none();
+      assign_list(row.header_from, p.header_from);
+      assign_list(row.dkim_domains, p.dkim_domains);
+      assign_list(row.spf_domains, p.spf_domains);
+      assign_list(row.unaligned_domains, p.unaligned_domains);
+    } else {
+      for (auto* set : {&header_from, &dkim, &spf, &unaligned}) set->items.clear();
+      a.profiles.each([&](std::int64_t id) {
+        const Profile& p = profile(id);
+        for (const auto& word : p.header_from) header_from.add(std::string_view(word));
+        for (const auto& word : p.dkim_domains) dkim.add(std::string_view(word));
+        for (const auto& word : p.spf_domains) spf.add(std::string_view(word));
+        for (const auto& word : p.unaligned_domains) unaligned.add(std::string_view(word));
+      });
+      assign_list(row.header_from, header_from.sorted());
+      assign_list(row.dkim_domains, dkim.sorted());
+      assign_list(row.spf_domains, spf.sorted());
+      assign_list(row.unaligned_domains, unaligned.sorted());
+    }
+    domains.items.clear();
     a.domains.each([&](std::int64_t id) {
-      if (const auto it = domain_names().find(id); it != domain_names().end()) domains.add(it->second);
+      if (const auto it = domain_names().find(id); it != domain_names().end()) domains.add(std::string_view(it->second));
     });
-    row.header_from = header_from.sorted();
-    row.dkim_domains = dkim.sorted();
-    row.spf_domains = spf.sorted();
-    row.unaligned_domains = unaligned.sorted();
-    row.domains = domains.sorted();
+    assign_list(row.domains, domains.sorted());
+    ranks.clear();
     a.reporters.each([&](std::int64_t id) {
-      if (const auto it = names.find(id); it != names.end()) row.reporters.push_back(it->second);
+      if (id >= 0 && id < 64) {
+        if (const std::size_t rank = low_reporter_rank[static_cast<std::size_t>(id)]; rank < reporters_by_name.size())
+          ranks.push_back(rank);
+      } else if (const auto it = reporter_rank.find(id); it != reporter_rank.end()) {
+        ranks.push_back(it->second);
+      }
     });
-    std::sort(row.reporters.begin(), row.reporters.end());
+    std::sort(ranks.begin(), ranks.end());
+    row.reporters.resize(ranks.size());
+    for (std::size_t i = 0; i < ranks.size(); ++i) row.reporters[i].assign(reporters_by_name[ranks[i]].first);
+    row.failure_reports = 0;
     if (!failures.empty()) {
       if (const auto range = parse_cidr(row.source))
         for (auto it = failures.lower_bound(range->first.bytes); it != failures.end() && it->first <= range->last.bytes;
              ++it)
           row.failure_reports += it->second;
     }
+    emit(row);
   }
-  return rows;
+  return order.size();
 }
 
 std::map<std::array<std::uint8_t, 16>, std::int64_t> SqliteQueries::failure_counts(const QueryFilter& filter) {
