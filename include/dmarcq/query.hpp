@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dmarcq/ip.hpp"
@@ -77,20 +78,24 @@ struct SourceQuery {
   std::optional<std::int64_t> new_since;
 };
 
+// One row of `sources` / `impersonators`. Its texts are views into the
+// store's caches (profiles, domain and reporter names) and the aggregate
+// being printed: valid during the each_source callback only.
 struct SourceRow {
-  std::string source;          // IP, or network "a.b.c.0/24" with by_network
+  std::string_view source;     // IP, or network "a.b.c.0/24" with by_network
   std::int64_t addresses = 1;  // distinct IPs (by_network)
-  std::string label;           // allow-list label, "" when unknown
+  std::string_view label;      // allow-list label, "" when unknown
   std::int64_t messages = 0;
   std::int64_t spf_aligned_pass = 0, spf_aligned_fail = 0;
   std::int64_t dkim_aligned_pass = 0, dkim_aligned_fail = 0;
   std::int64_t dmarc_pass = 0;
   ClassCounts classes;
-  std::string main_class;      // the class with most messages
+  std::string_view main_class;  // the class with most messages
   DispositionCounts dispositions;
   std::int64_t disagreements = 0;
-  std::vector<std::string> header_from, dkim_domains, spf_domains, reporters, domains;
-  std::vector<std::string> unaligned_domains;  // passed SPF/DKIM without alignment (misaligned)
+  // Each sorted, without repeats.
+  std::vector<std::string_view> header_from, dkim_domains, spf_domains, reporters, domains;
+  std::vector<std::string_view> unaligned_domains;  // passed SPF/DKIM without alignment (misaligned)
   std::int64_t first_seen = 0, last_seen = 0;  // begin / end of the reports within the period
   // Failure (forensic) reports from this source (address or network) that
   // arrived within the period, for the same policy domains: `dmarcq failures --ip`.
@@ -142,14 +147,12 @@ class Queries {
  public:
   virtual ~Queries() = default;
   virtual std::vector<SummaryRow> summary(const QueryFilter& filter) = 0;
-  // Calls `row` for each result row, in order, and returns how many. The
-  // SourceRow is one object reused for every row (its strings and vectors
-  // keep their capacity): it is valid during the call only. A full listing
-  // has ~150,000 rows for a month of a large site; nothing is kept per row.
+  // Calls `row` for each result row, in order, and returns how many. One
+  // SourceRow is reused for every row and holds views (see there): a full
+  // listing (~150,000 rows for a month of a large site) is written as it
+  // comes, nothing is kept per row.
   virtual std::size_t each_source(const QueryFilter& filter, const SourceQuery& query,
                                   const std::function<void(const SourceRow&)>& row) = 0;
-  // The same rows, all kept (each_source copied into a vector).
-  std::vector<SourceRow> sources(const QueryFilter& filter, const SourceQuery& query);
   virtual std::vector<TimelineRow> timeline(const QueryFilter& filter, Period period) = 0;
   virtual std::vector<ReportRow> reports(const QueryFilter& filter) = 0;
   // By row id ("42") or by the reporter's report_id; nullopt when none.

@@ -1,6 +1,7 @@
 #include "output_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <iterator>
@@ -58,6 +59,13 @@ Table& Table::list(const std::vector<std::string>& values) {
   rows_.back().push_back(Cell{std::move(safe)});
   return *this;
 }
+Table& Table::list(std::span<const std::string_view> values) {
+  std::vector<std::string> safe;
+  safe.reserve(values.size());
+  for (const auto& value : values) safe.push_back(printable(value));
+  rows_.back().push_back(Cell{std::move(safe)});
+  return *this;
+}
 
 std::string cell_text(const Cell& cell) {
   struct Visitor {
@@ -79,16 +87,38 @@ std::string cell_text(const Cell& cell) {
 
 namespace {
 
-// Bytes every format writes as they are: printable ASCII. (printable()
-// changes only control characters and non-ASCII C1 controls.)
-bool plain_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+// What each byte asks of each format, looked up once per byte: the fields
+// of a full listing are ~30 MB.
+enum ByteNeeds : std::uint8_t {
+  kNotPlainAscii = 1,  // printable() may change it: control or non-ASCII
+  kCsvQuote = 2,       // , " CR LF
+  kTsvEscape = 4,      // \ TAB CR LF
+  kJsonEscape = 8,     // " \ (controls are kNotPlainAscii)
+};
+
+constexpr std::array<std::uint8_t, 256> kByteNeeds = [] {
+  std::array<std::uint8_t, 256> needs{};
+  for (int c = 0; c < 256; ++c)
+    if (c < 0x20 || c >= 0x7F) needs[static_cast<std::size_t>(c)] |= kNotPlainAscii;
+  for (const char c : {',', '"', '\r', '\n'}) needs[static_cast<unsigned char>(c)] |= kCsvQuote;
+  for (const char c : {'\\', '\t', '\r', '\n'}) needs[static_cast<unsigned char>(c)] |= kTsvEscape;
+  for (const char c : {'"', '\\'}) needs[static_cast<unsigned char>(c)] |= kJsonEscape;
+  return needs;
+}();
+
+// The union of what the bytes of `text` need.
+std::uint8_t needs_of(std::string_view text) {
+  std::uint8_t needs = 0;
+  for (const char c : text) needs |= kByteNeeds[static_cast<unsigned char>(c)];
+  return needs;
 }
 
-bool needs_csv_quotes(std::string_view text) { return text.find_first_of(",\"\r\n") != std::string_view::npos; }
+// Bytes every format writes as they are: printable ASCII. (printable()
+// changes only control characters and non-ASCII C1 controls.)
+bool plain_ascii(std::string_view text) { return (needs_of(text) & kNotPlainAscii) == 0; }
 
 void append_csv_field(std::string& out, std::string_view text) {
-  if (!needs_csv_quotes(text)) {
+  if ((needs_of(text) & kCsvQuote) == 0) {
     out += text;
     return;
   }
@@ -101,6 +131,10 @@ void append_csv_field(std::string& out, std::string_view text) {
 }
 
 void append_tsv_field(std::string& out, std::string_view text) {
+  if ((needs_of(text) & kTsvEscape) == 0) {
+    out += text;
+    return;
+  }
   for (const char c : text) {
     switch (c) {
       case '\\': out += "\\\\"; break;
@@ -112,13 +146,9 @@ void append_tsv_field(std::string& out, std::string_view text) {
   }
 }
 
-// nlohmann::json writes these bytes of a string unchanged (no escape, valid UTF-8).
-bool plain_json(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
-}
-
 void append_json_string(std::string& out, std::string_view text) {
-  if (plain_json(text)) {
+  // Printable ASCII without " or \ : the JSON library writes it unchanged.
+  if ((needs_of(text) & (kNotPlainAscii | kJsonEscape)) == 0) {
     out += '"';
     out += text;
     out += '"';
@@ -340,6 +370,11 @@ RowStream& RowStream::text(std::string_view value) {
 }
 
 RowStream& RowStream::list(const std::vector<std::string>& values) {
+  put_list(std::span<const std::string>(values), false);
+  return *this;
+}
+
+RowStream& RowStream::list(std::span<const std::string_view> values) {
   put_list(values, false);
   return *this;
 }
@@ -352,7 +387,7 @@ RowStream& RowStream::cell(const Cell& cell) {
         else if constexpr (std::is_same_v<T, std::int64_t>) integer(v);
         else if constexpr (std::is_same_v<T, double>) number(v);
         else if constexpr (std::is_same_v<T, std::string>) put_text(v, true);
-        else put_list(v, true);
+        else put_list(std::span<const std::string>(v), true);
       },
       cell.value);
   return *this;
@@ -368,9 +403,10 @@ void RowStream::put_text(std::string_view text, bool already_printable) {
   else put_field(text);
 }
 
-void RowStream::put_list(const std::vector<std::string>& values, bool already_printable) {
+template <typename Text>
+void RowStream::put_list(std::span<const Text> values, bool already_printable) {
   begin_cell();
-  auto safe = [&](const std::string& value) -> std::string_view {
+  auto safe = [&](std::string_view value) -> std::string_view {
     if (already_printable || plain_ascii(value)) return value;
     printable_ = printable(value);
     return printable_;

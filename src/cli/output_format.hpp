@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,6 +38,7 @@ class RowSink {
   virtual RowSink& number(double value) = 0;
   virtual RowSink& text(std::string_view value) = 0;
   virtual RowSink& list(const std::vector<std::string>& values) = 0;
+  virtual RowSink& list(std::span<const std::string_view> values) = 0;
 };
 
 class Table final : public RowSink {
@@ -51,6 +53,7 @@ class Table final : public RowSink {
   Table& number(double value) override;
   Table& text(std::string_view value) override;
   Table& list(const std::vector<std::string>& values) override;
+  Table& list(std::span<const std::string_view> values) override;
 
   // Keeps a column out of the text table (people); CSV/TSV/JSON keep it.
   Table& hide_in_table(std::string_view key);
@@ -86,6 +89,7 @@ class RowStream final : public RowSink {
   RowStream& number(double value) override;
   RowStream& text(std::string_view value) override;
   RowStream& list(const std::vector<std::string>& values) override;
+  RowStream& list(std::span<const std::string_view> values) override;
   // A cell whose texts went through printable() already (a Table's).
   RowStream& cell(const Cell& cell);
 
@@ -98,7 +102,8 @@ class RowStream final : public RowSink {
   void begin_cell();
   void end_row();
   void put_text(std::string_view text, bool already_printable);
-  void put_list(const std::vector<std::string>& values, bool already_printable);
+  template <typename Text>
+  void put_list(std::span<const Text> values, bool already_printable);
   void put_field(std::string_view text);  // CSV- or TSV-escaped
   void flush_if_full();
 

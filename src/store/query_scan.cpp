@@ -31,12 +31,6 @@ void DispositionCounts::add(std::string_view disposition, std::int64_t messages)
   else other += messages;
 }
 
-std::vector<SourceRow> Queries::sources(const QueryFilter& filter, const SourceQuery& query) {
-  std::vector<SourceRow> rows;
-  each_source(filter, query, [&rows](const SourceRow& row) { rows.push_back(row); });
-  return rows;
-}
-
 std::unique_ptr<Queries> open_sqlite_queries(const StoreOptions& options) {
   return std::make_unique<store::SqliteQueries>(options);
 }

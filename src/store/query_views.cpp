@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -100,8 +101,9 @@ struct IdSet {
   }
 };
 
-// Reporter ids: a bit each below 64 (a site rarely hears from more), a list above.
-struct ReporterSet {
+// Reporter or policy domain ids: a bit each below 64 (a site rarely hears
+// from more reporters or has more domains), a list above.
+struct IdBits {
   std::uint64_t bits = 0;
   std::vector<std::int64_t> more;
   void add(std::int64_t id) {
@@ -123,7 +125,7 @@ struct ReporterSet {
     }
     if (in_number) add(value);
   }
-  void merge(const ReporterSet& other) {
+  void merge(const IdBits& other) {
     bits |= other.bits;
     for (const std::int64_t id : other.more) add(id);
   }
@@ -153,14 +155,15 @@ struct SourceAggregate {
   std::int64_t first_seen = 0, last_seen = 0, addresses = 1;
   ClassCounts classes;
   DispositionCounts dispositions;
-  IdSet profiles, domains;
-  ReporterSet reporters;
+  IdSet profiles;
+  std::int64_t last_extra_profile = -1;  // not recorded twice in a row
+  IdBits domains, reporters;
   std::string source, label;
   std::optional<IpAddress> address;
 };
 
 // `reporters`: the row's reporter set, parsed when the row was read.
-void add_to_source(SourceAggregate& a, const ScanRow& r, const ReporterSet& reporters, std::vector<ExtraId>& extras) {
+void add_to_source(SourceAggregate& a, const ScanRow& r, const IdBits& reporters, std::vector<ExtraId>& extras) {
   if (a.messages == 0 && a.first_seen == 0) {
     a.first_seen = r.begin;
     a.last_seen = r.end;
@@ -175,10 +178,15 @@ void add_to_source(SourceAggregate& a, const ScanRow& r, const ReporterSet& repo
   if (v.receiver_disagrees()) a.disagreements += r.messages;
   add_class(a.classes, v.traffic_class, r.messages);
   add_disposition(a.dispositions, v.disposition, r.messages);
-  if (a.profiles.first < 0) a.profiles.first = r.profile;
-  else if (a.profiles.first != r.profile) extras.push_back({a.slot, false, r.profile});
-  if (a.domains.first < 0) a.domains.first = r.domain;
-  else if (a.domains.first != r.domain) extras.push_back({a.slot, true, r.domain});
+  if (a.profiles.first < 0) {
+    a.profiles.first = r.profile;
+  } else if (a.profiles.first != r.profile && a.last_extra_profile != r.profile) {
+    extras.push_back({a.slot, false, r.profile});
+    a.last_extra_profile = r.profile;
+  }
+  // Most domain ids are bits; extras were 5 million entries for a year.
+  if (r.domain >= 0 && r.domain < 64) a.domains.bits |= std::uint64_t{1} << r.domain;
+  else extras.push_back({a.slot, true, r.domain});
   a.reporters.merge(reporters);
 }
 
@@ -189,13 +197,69 @@ void attach_extras(const std::vector<SourceAggregate*>& which, const std::vector
   for (const SourceAggregate* a : which) max_slot = std::max(max_slot, a->slot);
   std::vector<SourceAggregate*> by_slot(static_cast<std::size_t>(max_slot) + 1, nullptr);
   for (SourceAggregate* a : which) by_slot[static_cast<std::size_t>(a->slot)] = a;
-  for (const ExtraId& extra : extras) {
-    if (extra.slot > max_slot) continue;
-    SourceAggregate* a = by_slot[static_cast<std::size_t>(extra.slot)];
+  auto target = [&](const ExtraId& extra) -> SourceAggregate* {
+    return extra.slot > max_slot ? nullptr : by_slot[static_cast<std::size_t>(extra.slot)];
+  };
+  // The aggregates are read in no useful order: fetched some extras ahead.
+  constexpr std::size_t kAhead = 16;
+  for (std::size_t i = 0; i < extras.size(); ++i) {
+    if (i + 2 * kAhead < extras.size() && extras[i + 2 * kAhead].slot <= max_slot)
+      __builtin_prefetch(&by_slot[static_cast<std::size_t>(extras[i + 2 * kAhead].slot)]);
+    if (i + kAhead < extras.size())
+      if (const SourceAggregate* ahead = target(extras[i + kAhead])) __builtin_prefetch(&ahead->profiles);
+    const ExtraId& extra = extras[i];
+    SourceAggregate* a = target(extra);
     if (!a) continue;
-    (extra.domain ? a->domains : a->profiles).add(extra.id);
+    if (extra.domain) a->domains.add(extra.id);
+    else a->profiles.add(extra.id);
   }
 }
+
+// Texts and addresses of rollup_sources ids, by id: filled in id order (one
+// pass over the table), then read in any order without touching the aggregates.
+struct SourceNames {
+  struct Entry {
+    std::size_t text_begin = 0, text_size = 0;
+    bool has_address = false;
+    IpAddress address;
+  };
+  std::vector<Entry> by_id;
+  std::string texts;
+  [[nodiscard]] std::string_view text(const Entry& entry) const {
+    return std::string_view(texts).substr(entry.text_begin, entry.text_size);
+  }
+};
+
+// The extras grouped by slot with a counting sort: reading them per printed
+// source then costs one memory access, not one per extra (a year's listing
+// has 2.5 million, and the aggregates they belong to are 100 MB).
+class GroupedExtras {
+ public:
+  GroupedExtras() = default;
+  GroupedExtras(const std::vector<ExtraId>& extras, std::size_t slots) : begin_(slots + 1, 0), items_(extras.size()) {
+    for (const ExtraId& extra : extras) ++begin_[static_cast<std::size_t>(extra.slot) + 1];
+    for (std::size_t slot = 1; slot < begin_.size(); ++slot) begin_[slot] += begin_[slot - 1];
+    std::vector<std::size_t> next(begin_.begin(), begin_.end() - 1);
+    for (const ExtraId& extra : extras) items_[next[static_cast<std::size_t>(extra.slot)]++] = extra;
+  }
+  // For a slot read soon: first where its extras are, then (later) the extras.
+  void prefetch_index(std::int32_t slot) const {
+    if (static_cast<std::size_t>(slot) + 1 < begin_.size()) __builtin_prefetch(&begin_[static_cast<std::size_t>(slot)]);
+  }
+  void prefetch_items(std::int32_t slot) const {
+    const auto index = static_cast<std::size_t>(slot);
+    if (index + 1 < begin_.size() && begin_[index] < items_.size()) __builtin_prefetch(&items_[begin_[index]]);
+  }
+  [[nodiscard]] std::span<const ExtraId> of(std::int32_t slot) const {
+    const auto index = static_cast<std::size_t>(slot);
+    if (index + 1 >= begin_.size()) return {};
+    return std::span<const ExtraId>(items_).subspan(begin_[index], begin_[index + 1] - begin_[index]);
+  }
+
+ private:
+  std::vector<std::size_t> begin_;
+  std::vector<ExtraId> items_;
+};
 
 void merge_source(SourceAggregate& a, const SourceAggregate& b) {
   if (a.messages == 0 && a.first_seen == 0) {
@@ -220,11 +284,9 @@ void merge_source(SourceAggregate& a, const SourceAggregate& b) {
     a.label += a.label.empty() ? b.label : "," + b.label;
 }
 
-// Copies `from` into `to`, reusing the strings `to` holds already.
 template <typename List>
-void assign_list(std::vector<std::string>& to, const List& from) {
-  to.resize(from.size());
-  for (std::size_t i = 0; i < from.size(); ++i) to[i].assign(from[i]);
+void assign_list(std::vector<std::string_view>& to, const List& from) {
+  to.assign(from.begin(), from.end());
 }
 
 const char* main_class_of(const ClassCounts& c) {
@@ -381,7 +443,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
   // for each in turn was most of the query's time.
   struct Buffered {
     ScanRow row;
-    ReporterSet reporters;
+    IdBits reporters;
     std::int32_t* slot = nullptr;
   };
   constexpr std::size_t kGroup = 32;
@@ -461,7 +523,8 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     });
   }
 
-  auto resolve = [this](std::vector<SourceAggregate*>& which) {
+  // Text and address of each aggregate's source, in one read of rollup_sources.
+  auto names_of = [this](const std::vector<SourceAggregate*>& which) {
     std::vector<std::int64_t> ids;
     ids.reserve(which.size());
     std::int64_t max_id = 0;
@@ -469,16 +532,18 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
       ids.push_back(a->id);
       max_id = std::max(max_id, a->id);
     }
-    // By id in a dense index: a year lists ~300,000 sources.
-    std::vector<SourceAggregate*> by_id(static_cast<std::size_t>(max_id) + 1, nullptr);
-    for (SourceAggregate* a : which)
-      if (a->id >= 0) by_id[static_cast<std::size_t>(a->id)] = a;
-    sources_of(ids, [&by_id](std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
-      if (id < 0 || static_cast<std::size_t>(id) >= by_id.size() || !by_id[static_cast<std::size_t>(id)]) return;
-      SourceAggregate& a = *by_id[static_cast<std::size_t>(id)];
-      a.source.assign(text);
-      a.address = address;
+    SourceNames names;
+    names.by_id.resize(static_cast<std::size_t>(max_id) + 1);
+    sources_of(ids, [&names](std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
+      if (id < 0 || static_cast<std::size_t>(id) >= names.by_id.size()) return;
+      SourceNames::Entry& entry = names.by_id[static_cast<std::size_t>(id)];
+      entry.text_begin = names.texts.size();
+      entry.text_size = text.size();
+      names.texts += text;
+      entry.has_address = address.has_value();
+      if (address) entry.address = *address;
     });
+    return names;
   };
   auto all_of = [](std::vector<SourceAggregate>& aggregates) {
     std::vector<SourceAggregate*> all;
@@ -489,7 +554,13 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
 
   if (query.by_network) {
     auto all = all_of(by_source);
-    resolve(all);
+    const SourceNames names = names_of(all);
+    for (SourceAggregate* a : all) {
+      if (a->id < 0) continue;
+      const SourceNames::Entry& entry = names.by_id[static_cast<std::size_t>(a->id)];
+      a->source = names.text(entry);
+      if (entry.has_address) a->address = entry.address;
+    }
     attach_extras(all, extras);
     std::unordered_map<std::string, std::size_t> index;
     std::vector<SourceAggregate> networks;
@@ -525,6 +596,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
   keyed.reserve(by_source.size());
   for (SourceAggregate& a : by_source) keyed.emplace_back(key_of(a), &a);
   const std::size_t shown = filter.limit ? std::min(*filter.limit, keyed.size()) : keyed.size();
+  SourceNames names;
   if (!query.by_network) {
     if (shown < keyed.size() && shown > 0) {
       auto by_key = [](const auto& x, const auto& y) { return x.first > y.first; };
@@ -535,36 +607,59 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     std::vector<SourceAggregate*> which;
     which.reserve(keyed.size());
     for (const auto& k : keyed) which.push_back(k.second);
-    resolve(which);
+    names = names_of(which);
   }
-  // Sorted with the address inline: comparing through the pointers missed
-  // the caches at every step of a 150,000-row sort.
+  // Sorted with the address inline (as two big-endian integers) and a view
+  // of the text: comparing through the pointers missed the caches at every
+  // step of a 150,000-row sort.
   struct Ordered {
     std::int64_t key;
     bool has_address;
-    IpAddress address;
+    std::uint64_t high, low;
+    std::string_view source;
     SourceAggregate* aggregate;
+  };
+  auto big_endian = [](const std::uint8_t* bytes) {
+    std::uint64_t value = 0;
+    for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
+    return value;
   };
   std::vector<Ordered> order;
   order.reserve(keyed.size());
-  for (const auto& [key, a] : keyed) order.push_back({key, a->address.has_value(), a->address.value_or(IpAddress{}), a});
+  for (const auto& [key, a] : keyed) {
+    Ordered& o = order.emplace_back(Ordered{key, false, 0, 0, a->source, a});
+    const IpAddress* address = a->address ? &*a->address : nullptr;
+    if (!query.by_network && a->id >= 0) {
+      const SourceNames::Entry& entry = names.by_id[static_cast<std::size_t>(a->id)];
+      o.source = names.text(entry);
+      address = entry.has_address ? &entry.address : nullptr;
+    }
+    if (address) {
+      o.has_address = true;
+      o.high = big_endian(address->bytes.data());
+      o.low = big_endian(address->bytes.data() + 8);
+    }
+  }
   keyed = {};
   auto before = [](const Ordered& x, const Ordered& y) {
     if (x.key != y.key) return x.key > y.key;
     if (x.has_address != y.has_address) return x.has_address;
-    if (x.address != y.address) return x.address < y.address;
-    return x.aggregate->source < y.aggregate->source;
+    if (x.high != y.high) return x.high < y.high;
+    if (x.low != y.low) return x.low < y.low;
+    return x.source < y.source;
   };
   if (shown >= order.size())
     std::sort(order.begin(), order.end(), before);  // partial_sort of everything is a slower heap sort
   else
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), before);
   order.resize(std::min(shown, order.size()));
+  // (--by network attached them before merging the addresses.)
+  GroupedExtras grouped;
   if (!query.by_network) {
-    std::vector<SourceAggregate*> printed;
-    printed.reserve(order.size());
-    for (const Ordered& o : order) printed.push_back(o.aggregate);
-    attach_extras(printed, extras);
+    std::size_t slots = 0;
+    for (const ExtraId& extra : extras) slots = std::max(slots, static_cast<std::size_t>(extra.slot) + 1);
+    grouped = GroupedExtras(extras, slots);
+    extras = {};
   }
 
   // Failure reports of the same sources.
@@ -581,15 +676,24 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
   for (const auto& [id, rank] : reporter_rank)
     if (id >= 0 && id < 64) low_reporter_rank[static_cast<std::size_t>(id)] = rank;
 
-  // One row object for every row: its strings and vectors keep their capacity.
+  // One row object for every row: its vectors keep their capacity.
   SourceRow row;
   SmallSet<std::string_view> header_from, dkim, spf, unaligned, domains;
+  SmallSet<std::int64_t> profile_ids;
   std::vector<std::size_t> ranks;
-  for (const Ordered& o : order) {
-    SourceAggregate& a = *o.aggregate;
-    row.source.assign(a.source);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    // The aggregates are read in the printed order, not where they lie: fetch
+    // them, then where their extras are, then the extras, some rows ahead.
+    if (i + 16 < order.size()) {
+      const char* ahead = reinterpret_cast<const char*>(order[i + 16].aggregate);
+      for (int line = 0; line < 6; ++line) __builtin_prefetch(ahead + 64 * line);
+    }
+    if (i + 8 < order.size()) grouped.prefetch_index(order[i + 8].aggregate->slot);
+    if (i + 4 < order.size()) grouped.prefetch_items(order[i + 4].aggregate->slot);
+    SourceAggregate& a = *order[i].aggregate;
+    row.source = order[i].source;
     row.addresses = a.addresses;
-    row.label.assign(a.label);
+    row.label = a.label;
     row.messages = a.messages;
     row.spf_aligned_pass = a.spf_aligned_pass;
     row.spf_aligned_fail = a.spf_aligned_fail;
@@ -601,23 +705,29 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     row.dispositions = a.dispositions;
     row.first_seen = a.first_seen;
     row.last_seen = a.last_seen;
-    row.main_class.assign(main_class_of(a.classes));
-    if (a.profiles.more.empty()) {
+    row.main_class = main_class_of(a.classes);
+    profile_ids.items.clear();
+    a.profiles.each([&](std::int64_t id) { profile_ids.add(id); });
+    for (const ExtraId& extra : grouped.of(a.slot)) {
+      if (extra.domain) a.domains.add(extra.id);
+      else profile_ids.add(extra.id);
+    }
+    if (profile_ids.items.size() <= 1) {
       // One profile (most sources): its lists are sorted already.
-      const Profile& p = a.profiles.first >= 0 ? profile(a.profiles.first) : Profile::none();
+      const Profile& p = profile_ids.items.empty() ? Profile::none() : profile(profile_ids.items.front());
       assign_list(row.header_from, p.header_from);
       assign_list(row.dkim_domains, p.dkim_domains);
       assign_list(row.spf_domains, p.spf_domains);
       assign_list(row.unaligned_domains, p.unaligned_domains);
     } else {
       for (auto* set : {&header_from, &dkim, &spf, &unaligned}) set->items.clear();
-      a.profiles.each([&](std::int64_t id) {
+      for (const std::int64_t id : profile_ids.items) {
         const Profile& p = profile(id);
         for (const auto& word : p.header_from) header_from.add(std::string_view(word));
         for (const auto& word : p.dkim_domains) dkim.add(std::string_view(word));
         for (const auto& word : p.spf_domains) spf.add(std::string_view(word));
         for (const auto& word : p.unaligned_domains) unaligned.add(std::string_view(word));
-      });
+      }
       assign_list(row.header_from, header_from.sorted());
       assign_list(row.dkim_domains, dkim.sorted());
       assign_list(row.spf_domains, spf.sorted());
@@ -638,8 +748,8 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
       }
     });
     std::sort(ranks.begin(), ranks.end());
-    row.reporters.resize(ranks.size());
-    for (std::size_t i = 0; i < ranks.size(); ++i) row.reporters[i].assign(reporters_by_name[ranks[i]].first);
+    row.reporters.clear();
+    for (const std::size_t rank : ranks) row.reporters.push_back(reporters_by_name[rank].first);
     row.failure_reports = 0;
     if (!failures.empty()) {
       if (const auto range = parse_cidr(row.source))
