@@ -113,12 +113,9 @@ std::uint8_t needs_of(std::string_view text) {
   return needs;
 }
 
-// Bytes every format writes as they are: printable ASCII. (printable()
-// changes only control characters and non-ASCII C1 controls.)
-bool plain_ascii(std::string_view text) { return (needs_of(text) & kNotPlainAscii) == 0; }
-
-void append_csv_field(std::string& out, std::string_view text) {
-  if ((needs_of(text) & kCsvQuote) == 0) {
+// `needs`: needs_of(text), when the caller knows it already.
+void append_csv_field(std::string& out, std::string_view text, std::uint8_t needs) {
+  if ((needs & kCsvQuote) == 0) {
     out += text;
     return;
   }
@@ -130,8 +127,8 @@ void append_csv_field(std::string& out, std::string_view text) {
   out += '"';
 }
 
-void append_tsv_field(std::string& out, std::string_view text) {
-  if ((needs_of(text) & kTsvEscape) == 0) {
+void append_tsv_field(std::string& out, std::string_view text, std::uint8_t needs) {
+  if ((needs & kTsvEscape) == 0) {
     out += text;
     return;
   }
@@ -146,9 +143,9 @@ void append_tsv_field(std::string& out, std::string_view text) {
   }
 }
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_string(std::string& out, std::string_view text, std::uint8_t needs) {
   // Printable ASCII without " or \ : the JSON library writes it unchanged.
-  if ((needs_of(text) & (kNotPlainAscii | kJsonEscape)) == 0) {
+  if ((needs & (kNotPlainAscii | kJsonEscape)) == 0) {
     out += '"';
     out += text;
     out += '"';
@@ -175,20 +172,20 @@ void append_json_number(std::string& out, double value) {
 
 std::string csv_field(std::string_view text) {
   std::string out;
-  append_csv_field(out, text);
+  append_csv_field(out, text, needs_of(text));
   return out;
 }
 
 std::string tsv_field(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  append_tsv_field(out, text);
+  append_tsv_field(out, text, needs_of(text));
   return out;
 }
 
 std::string json_string(std::string_view text) {
   std::string out;
-  append_json_string(out, text);
+  append_json_string(out, text, needs_of(text));
   return out;
 }
 
@@ -298,7 +295,7 @@ void RowStream::start() {
   if (format_ == OutputFormat::json) {
     for (const auto& key : keys_) {
       std::string prefix = "  ";
-      append_json_string(prefix, key);
+      append_json_string(prefix, key, needs_of(key));
       prefix += ": ";
       json_keys_.push_back(std::move(prefix));
     }
@@ -306,7 +303,7 @@ void RowStream::start() {
   }
   for (std::size_t c = 0; c < keys_.size(); ++c) {
     if (c) buffer_ += format_ == OutputFormat::csv ? ',' : '\t';
-    put_field(keys_[c]);
+    put_escaped(keys_[c], needs_of(keys_[c]));
   }
   buffer_ += format_ == OutputFormat::csv ? "\r\n" : "\n";
 }
@@ -395,22 +392,26 @@ RowStream& RowStream::cell(const Cell& cell) {
 
 void RowStream::put_text(std::string_view text, bool already_printable) {
   begin_cell();
-  if (!already_printable && !plain_ascii(text)) {
+  std::uint8_t needs = needs_of(text);
+  if (!already_printable && (needs & kNotPlainAscii)) {
     printable_ = printable(text);
     text = printable_;
+    needs = needs_of(text);
   }
-  if (format_ == OutputFormat::json) append_json_string(buffer_, text);
-  else put_field(text);
+  put_escaped(text, needs);
+}
+
+void RowStream::put_escaped(std::string_view text, std::uint8_t needs) {
+  switch (format_) {
+    case OutputFormat::csv: append_csv_field(buffer_, text, needs); break;
+    case OutputFormat::json: append_json_string(buffer_, text, needs); break;
+    default: append_tsv_field(buffer_, text, needs); break;
+  }
 }
 
 template <typename Text>
 void RowStream::put_list(std::span<const Text> values, bool already_printable) {
   begin_cell();
-  auto safe = [&](std::string_view value) -> std::string_view {
-    if (already_printable || plain_ascii(value)) return value;
-    printable_ = printable(value);
-    return printable_;
-  };
   if (format_ == OutputFormat::json) {
     if (values.empty()) {
       buffer_ += "[]";
@@ -419,22 +420,57 @@ void RowStream::put_list(std::span<const Text> values, bool already_printable) {
     buffer_ += '[';
     for (std::size_t i = 0; i < values.size(); ++i) {
       buffer_ += i ? ",\n   " : "\n   ";
-      append_json_string(buffer_, safe(values[i]));
+      std::string_view value = values[i];
+      std::uint8_t needs = needs_of(value);
+      if (!already_printable && (needs & kNotPlainAscii)) {
+        printable_ = printable(value);
+        value = printable_;
+        needs = needs_of(value);
+      }
+      append_json_string(buffer_, value, needs);
     }
     buffer_ += "\n  ]";
     return;
   }
-  joined_.clear();
+  // Joined with ", " as cell_text() does: a separator only after something
+  // non-empty (leading empty items leave none).
+  std::uint8_t needs = 0;
+  bool separated = false;
+  std::size_t length = 0;
   for (const auto& value : values) {
-    if (!joined_.empty()) joined_ += ", ";  // as cell_text(): leading empty items leave no ", "
-    joined_ += safe(value);
+    needs |= needs_of(value);
+    if (length > 0 && !separated) separated = true;
+    length += std::string_view(value).size();
   }
-  put_field(joined_);
-}
-
-void RowStream::put_field(std::string_view text) {
-  if (format_ == OutputFormat::csv) append_csv_field(buffer_, text);
-  else append_tsv_field(buffer_, text);
+  if (!already_printable && (needs & kNotPlainAscii)) {
+    // Rare: a control or non-ASCII byte. Joined first, then escaped.
+    joined_.clear();
+    for (const auto& value : values) {
+      if (!joined_.empty()) joined_ += ", ";
+      joined_ += printable(value);
+    }
+    put_escaped(joined_, needs_of(joined_));
+    return;
+  }
+  if (format_ == OutputFormat::csv && separated) needs |= kCsvQuote;  // the ", "
+  const bool quoted = format_ == OutputFormat::csv && (needs & kCsvQuote);
+  if (quoted) buffer_ += '"';
+  const std::size_t start = buffer_.size();
+  for (const auto& value : values) {
+    if (buffer_.size() > start) buffer_ += ", ";
+    const std::string_view text = value;
+    if (quoted && text.find('"') != std::string_view::npos) {
+      for (const char c : text) {
+        if (c == '"') buffer_ += '"';  // doubled, RFC 4180
+        buffer_ += c;
+      }
+    } else if (format_ == OutputFormat::tsv) {
+      append_tsv_field(buffer_, text, needs);
+    } else {
+      buffer_ += text;
+    }
+  }
+  if (quoted) buffer_ += '"';
 }
 
 void RowStream::finish() {

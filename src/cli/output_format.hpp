@@ -102,9 +102,9 @@ class RowStream final : public RowSink {
   void begin_cell();
   void end_row();
   void put_text(std::string_view text, bool already_printable);
+  void put_escaped(std::string_view text, std::uint8_t needs);  // needs: see output_format.cpp
   template <typename Text>
   void put_list(std::span<const Text> values, bool already_printable);
-  void put_field(std::string_view text);  // CSV- or TSV-escaped
   void flush_if_full();
 
   static constexpr std::size_t kFlushAt = 1 << 16;
