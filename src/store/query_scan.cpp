@@ -198,7 +198,7 @@ void SqliteQueries::sources_of(const std::vector<std::int64_t>& ids,
   };
   Statement count = db_.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
   count.step();
-  if (ids.size() * 8 > static_cast<std::size_t>(count.column_int(0))) {
+  if (!few_sources(ids.size(), count.column_int(0))) {
     // Many of them: one scan beats a lookup each.
     std::vector<bool> wanted;
     for (const std::int64_t id : ids) {

@@ -1,7 +1,10 @@
 // SQLite implementation of dmarcq::Queries (include/dmarcq/query.hpp).
 #pragma once
 
+#include <exception>
 #include <functional>
+#include <stop_token>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <array>
@@ -35,6 +38,47 @@ struct Profile {
     return empty;
   }
 };
+
+// Texts and addresses of rollup_sources ids, by id: filled in id order,
+// then read in any order (the aggregates are not touched for them).
+struct SourceNames {
+  struct Entry {
+    std::size_t text_begin = 0, text_size = 0;
+    bool found = false, has_address = false;
+    IpAddress address;
+  };
+  std::vector<Entry> by_id;
+  std::string texts;
+  void add(std::int64_t id, std::string_view text, const std::optional<IpAddress>& address);
+  [[nodiscard]] std::string_view text(const Entry& entry) const {
+    return std::string_view(texts).substr(entry.text_begin, entry.text_size);
+  }
+};
+
+// Reads every row of rollup_sources on a thread and a connection of its own,
+// beside the scan of a full listing. Destroyed without take(), it stops early.
+class SourceNamesReader {
+ public:
+  explicit SourceNamesReader(const StoreOptions& options);
+  SourceNamesReader(const SourceNamesReader&) = delete;
+  SourceNamesReader& operator=(const SourceNamesReader&) = delete;
+  ~SourceNamesReader() = default;  // the jthread asks to stop, then joins
+
+  // Waits for the names; rethrows what the reader threw.
+  SourceNames take();
+
+ private:
+  void read(const StoreOptions& options, const std::stop_token& stop);
+
+  SourceNames names_;
+  std::exception_ptr error_;
+  std::jthread thread_;  // last: started when the rest is constructed
+};
+
+// Few of the `max_id` sources are wanted: a lookup each beats reading them all.
+inline bool few_sources(std::size_t wanted, std::int64_t max_id) {
+  return wanted * 8 <= static_cast<std::size_t>(std::max<std::int64_t>(max_id, 0));
+}
 
 class SqliteQueries final : public Queries {
  public:

@@ -215,21 +215,6 @@ void attach_extras(const std::vector<SourceAggregate*>& which, const std::vector
   }
 }
 
-// Texts and addresses of rollup_sources ids, by id: filled in id order (one
-// pass over the table), then read in any order without touching the aggregates.
-struct SourceNames {
-  struct Entry {
-    std::size_t text_begin = 0, text_size = 0;
-    bool has_address = false;
-    IpAddress address;
-  };
-  std::vector<Entry> by_id;
-  std::string texts;
-  [[nodiscard]] std::string_view text(const Entry& entry) const {
-    return std::string_view(texts).substr(entry.text_begin, entry.text_size);
-  }
-};
-
 // The extras grouped by slot with a counting sort: reading them per printed
 // source then costs one memory access, not one per extra (a year's listing
 // has 2.5 million, and the aggregates they belong to are 100 MB).
@@ -421,6 +406,12 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
 
 std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQuery& query,
                                       const std::function<void(const SourceRow&)>& emit) {
+  // A listing of every source of every domain prints most of rollup_sources:
+  // its texts are read on a second connection while the rows are scanned.
+  // (A listing that turns out short stops it: a lookup per source is cheaper.)
+  std::optional<SourceNamesReader> all_names;
+  if (!filter.limit && filter.domains.empty() && !filter.ip && !filter.reporter) all_names.emplace(options_);
+
   // Aggregated per rollup_sources.id: a dense index, no hashing per row.
   std::vector<std::int32_t> slot_of;
   std::vector<SourceAggregate> by_source;
@@ -431,10 +422,12 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     classes.push_back(TrafficClass::impersonation);
     if (query.include_misaligned) classes.push_back(TrafficClass::misaligned);
   }
+  std::int64_t max_source_id = 0;
   {
     Statement count = db_.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
     count.step();
-    const auto ids = static_cast<std::size_t>(std::max<std::int64_t>(count.column_int(0), 0)) + 1;
+    max_source_id = count.column_int(0);
+    const auto ids = static_cast<std::size_t>(std::max<std::int64_t>(max_source_id, 0)) + 1;
     slot_of.assign(ids, -1);
     by_source.reserve(std::min<std::size_t>(ids, 1 << 22));  // address space only until used
   }
@@ -523,26 +516,31 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     });
   }
 
-  // Text and address of each aggregate's source, in one read of rollup_sources.
-  auto names_of = [this](const std::vector<SourceAggregate*>& which) {
+  // Text and address of each aggregate's source.
+  auto names_of = [this, &all_names, max_source_id](const std::vector<SourceAggregate*>& which) {
     std::vector<std::int64_t> ids;
     ids.reserve(which.size());
     std::int64_t max_id = 0;
     for (const SourceAggregate* a : which) {
+      if (a->id < 0) continue;
       ids.push_back(a->id);
       max_id = std::max(max_id, a->id);
     }
     SourceNames names;
-    names.by_id.resize(static_cast<std::size_t>(max_id) + 1);
-    sources_of(ids, [&names](std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
-      if (id < 0 || static_cast<std::size_t>(id) >= names.by_id.size()) return;
-      SourceNames::Entry& entry = names.by_id[static_cast<std::size_t>(id)];
-      entry.text_begin = names.texts.size();
-      entry.text_size = text.size();
-      names.texts += text;
-      entry.has_address = address.has_value();
-      if (address) entry.address = *address;
-    });
+    if (all_names && !few_sources(ids.size(), max_source_id)) {
+      names = all_names->take();
+      // That connection may have read an older snapshot than the scan's:
+      // sources added since are looked up here.
+      if (names.by_id.size() <= static_cast<std::size_t>(max_id)) names.by_id.resize(static_cast<std::size_t>(max_id) + 1);
+      std::erase_if(ids, [&names](std::int64_t id) { return names.by_id[static_cast<std::size_t>(id)].found; });
+    } else {
+      all_names.reset();
+      names.by_id.resize(static_cast<std::size_t>(max_id) + 1);
+    }
+    if (!ids.empty())
+      sources_of(ids, [&names](std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
+        names.add(id, text, address);
+      });
     return names;
   };
   auto all_of = [](std::vector<SourceAggregate>& aggregates) {
@@ -760,6 +758,51 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     emit(row);
   }
   return order.size();
+}
+
+void SourceNames::add(std::int64_t id, std::string_view text, const std::optional<IpAddress>& address) {
+  if (id < 0) return;
+  if (static_cast<std::size_t>(id) >= by_id.size()) by_id.resize(static_cast<std::size_t>(id) + 1);
+  Entry& entry = by_id[static_cast<std::size_t>(id)];
+  entry.text_begin = texts.size();
+  entry.text_size = text.size();
+  texts += text;
+  entry.found = true;
+  entry.has_address = address.has_value();
+  if (address) entry.address = *address;
+}
+
+SourceNamesReader::SourceNamesReader(const StoreOptions& options)
+    : thread_([this, options](std::stop_token stop) {
+        try {
+          read(options, stop);
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+      }) {}
+
+SourceNames SourceNamesReader::take() {
+  thread_.join();
+  if (error_) std::rethrow_exception(error_);
+  return std::move(names_);
+}
+
+void SourceNamesReader::read(const StoreOptions& options, const std::stop_token& stop) {
+  Database db(options.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  db.exec("PRAGMA mmap_size = 4294967296");
+  Statement count = db.prepare("SELECT coalesce(max(id), 0) FROM rollup_sources");
+  count.step();
+  names_.by_id.reserve(static_cast<std::size_t>(std::max<std::int64_t>(count.column_int(0), 0)) + 1);
+  Statement s = db.prepare("SELECT id, source_ip, ip FROM rollup_sources");
+  while (!stop.stop_requested() && s.step()) {
+    std::optional<IpAddress> address;
+    if (const std::string_view key = s.column_blob(2); key.size() == 16) {
+      address.emplace();
+      std::copy(key.begin(), key.end(), address->bytes.begin());
+    }
+    names_.add(s.column_int(0), s.column_blob(1), address);  // blob: the text's bytes, not copied
+  }
 }
 
 std::map<std::array<std::uint8_t, 16>, std::int64_t> SqliteQueries::failure_counts(const QueryFilter& filter) {
