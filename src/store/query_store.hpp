@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "dmarcq/query.hpp"
+#include "huge_page_allocator.hpp"
 #include "query_rollup.hpp"
 #include "sqlite_handle.hpp"
 
@@ -47,7 +48,7 @@ struct SourceNames {
     bool found = false, has_address = false;
     IpAddress address;
   };
-  std::vector<Entry> by_id;
+  std::vector<Entry, HugePageAllocator<Entry>> by_id;  // read in random order
   std::string texts;
   void add(std::int64_t id, std::string_view text, const std::optional<IpAddress>& address);
   [[nodiscard]] std::string_view text(const Entry& entry) const {

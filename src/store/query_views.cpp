@@ -242,8 +242,8 @@ class GroupedExtras {
   }
 
  private:
-  std::vector<std::size_t> begin_;
-  std::vector<ExtraId> items_;
+  std::vector<std::size_t, HugePageAllocator<std::size_t>> begin_;
+  std::vector<ExtraId, HugePageAllocator<ExtraId>> items_;
 };
 
 void merge_source(SourceAggregate& a, const SourceAggregate& b) {
@@ -414,7 +414,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
 
   // Aggregated per rollup_sources.id: a dense index, no hashing per row.
   std::vector<std::int32_t> slot_of;
-  std::vector<SourceAggregate> by_source;
+  std::vector<SourceAggregate, HugePageAllocator<SourceAggregate>> by_source;
   std::vector<ExtraId> extras;
   const bool impersonators = query.mode == SourceMode::impersonators;
   std::vector<TrafficClass> classes;
@@ -543,7 +543,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
       });
     return names;
   };
-  auto all_of = [](std::vector<SourceAggregate>& aggregates) {
+  auto all_of = [](auto& aggregates) {
     std::vector<SourceAggregate*> all;
     all.reserve(aggregates.size());
     for (SourceAggregate& a : aggregates) all.push_back(&a);
@@ -561,7 +561,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     }
     attach_extras(all, extras);
     std::unordered_map<std::string, std::size_t> index;
-    std::vector<SourceAggregate> networks;
+    std::vector<SourceAggregate, HugePageAllocator<SourceAggregate>> networks;
     for (SourceAggregate& a : by_source) {
       std::string network = a.address ? network_of(*a.address, query.v4_prefix, query.v6_prefix) : a.source;
       auto [it, added] = index.try_emplace(network, networks.size());
@@ -686,7 +686,10 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
       const char* ahead = reinterpret_cast<const char*>(order[i + 16].aggregate);
       for (int line = 0; line < 6; ++line) __builtin_prefetch(ahead + 64 * line);
     }
-    if (i + 8 < order.size()) grouped.prefetch_index(order[i + 8].aggregate->slot);
+    if (i + 8 < order.size()) {
+      grouped.prefetch_index(order[i + 8].aggregate->slot);
+      __builtin_prefetch(order[i + 8].source.data());
+    }
     if (i + 4 < order.size()) grouped.prefetch_items(order[i + 4].aggregate->slot);
     SourceAggregate& a = *order[i].aggregate;
     row.source = order[i].source;
