@@ -689,6 +689,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
     if (i + 8 < order.size()) {
       grouped.prefetch_index(order[i + 8].aggregate->slot);
       __builtin_prefetch(order[i + 8].source.data());
+      __builtin_prefetch(order[i + 8].source.data() + order[i + 8].source.size() - 1);
     }
     if (i + 4 < order.size()) grouped.prefetch_items(order[i + 4].aggregate->slot);
     SourceAggregate& a = *order[i].aggregate;
