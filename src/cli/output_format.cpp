@@ -114,7 +114,8 @@ std::uint8_t needs_of(std::string_view text) {
 }
 
 // `needs`: needs_of(text), when the caller knows it already.
-void append_csv_field(std::string& out, std::string_view text, std::uint8_t needs) {
+template <typename Out>
+void append_csv_field(Out& out, std::string_view text, std::uint8_t needs) {
   if ((needs & kCsvQuote) == 0) {
     out += text;
     return;
@@ -127,7 +128,8 @@ void append_csv_field(std::string& out, std::string_view text, std::uint8_t need
   out += '"';
 }
 
-void append_tsv_field(std::string& out, std::string_view text, std::uint8_t needs) {
+template <typename Out>
+void append_tsv_field(Out& out, std::string_view text, std::uint8_t needs) {
   if ((needs & kTsvEscape) == 0) {
     out += text;
     return;
@@ -143,7 +145,8 @@ void append_tsv_field(std::string& out, std::string_view text, std::uint8_t need
   }
 }
 
-void append_json_string(std::string& out, std::string_view text, std::uint8_t needs) {
+template <typename Out>
+void append_json_string(Out& out, std::string_view text, std::uint8_t needs) {
   // Printable ASCII without " or \ : the JSON library writes it unchanged.
   if ((needs & (kNotPlainAscii | kJsonEscape)) == 0) {
     out += '"';
@@ -155,14 +158,19 @@ void append_json_string(std::string& out, std::string_view text, std::uint8_t ne
   out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void append_json_number(std::string& out, double value) {
+template <typename Out>
+void append_json_number(Out& out, double value) {
   // The query commands' numbers are percentages with one decimal: k / 10.
   // For those (tested for every k up to 10^6) "k/10.k%10" is what the JSON
   // library writes; anything else is left to it.
   const double tenths = std::round(value * 10);
   if (tenths >= 0 && tenths <= 1e6 && tenths / 10 == value && !std::signbit(value)) {
     const auto whole = static_cast<std::int64_t>(tenths);
-    fmt::format_to(std::back_inserter(out), "{}.{}", whole / 10, whole % 10);
+    char digits[24];
+    char* end = std::to_chars(std::begin(digits), std::end(digits) - 2, whole / 10).ptr;
+    *end++ = '.';
+    *end++ = static_cast<char>('0' + whole % 10);
+    out += std::string_view(digits, static_cast<std::size_t>(end - digits));
     return;
   }
   out += nlohmann::json(value).dump();
@@ -279,16 +287,25 @@ void Table::write_table(std::FILE* out, bool color) const {
   for (std::size_t r = 0; r < texts.size(); ++r) std::fprintf(out, "%s\n", emit(texts[r], &cells[r]).c_str());
 }
 
-RowStream::RowStream(std::FILE* out, OutputFormat format, std::vector<std::string> keys)
-    : out_(out), format_(format), keys_(std::move(keys)) {
-  buffer_.reserve(kFlushAt + 4096);
+void OutputBuffer::flush() {
+  std::fwrite(data_.get(), 1, used_, out_);
+  flushed_ += used_;
+  used_ = 0;
 }
 
-void RowStream::flush_if_full() {
-  if (buffer_.size() < kFlushAt) return;
-  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
-  buffer_.clear();
+OutputBuffer& OutputBuffer::append_large(std::string_view text) {
+  while (!text.empty()) {
+    if (used_ == kSize) flush();
+    const std::size_t part = std::min(text.size(), kSize - used_);
+    std::memcpy(data_.get() + used_, text.data(), part);
+    used_ += part;
+    text.remove_prefix(part);
+  }
+  return *this;
 }
+
+RowStream::RowStream(std::FILE* out, OutputFormat format, std::vector<std::string> keys)
+    : buffer_(out), format_(format), keys_(std::move(keys)) {}
 
 void RowStream::start() {
   started_ = true;
@@ -316,7 +333,6 @@ void RowStream::end_row() {
     case OutputFormat::json: buffer_ += column_ == 0 ? "}" : "\n }"; break;
     default: buffer_ += '\n'; break;
   }
-  flush_if_full();
 }
 
 RowStream& RowStream::row() {
@@ -350,14 +366,18 @@ RowStream& RowStream::integer(std::int64_t value) {
   begin_cell();
   char digits[24];
   const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
-  buffer_.append(digits, end);
+  buffer_ += std::string_view(digits, static_cast<std::size_t>(end - digits));
   return *this;
 }
 
 RowStream& RowStream::number(double value) {
   begin_cell();
   if (format_ == OutputFormat::json) append_json_number(buffer_, value);
-  else fmt::format_to(std::back_inserter(buffer_), "{:.1f}", value);
+  else {
+    fmt::memory_buffer text;
+    fmt::format_to(std::back_inserter(text), "{:.1f}", value);
+    buffer_ += std::string_view(text.data(), text.size());
+  }
   return *this;
 }
 
@@ -477,8 +497,7 @@ void RowStream::finish() {
   end_row();
   if (!started_) start();
   if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[]\n" : "\n]\n";
-  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
-  buffer_.clear();
+  buffer_.flush();
 }
 
 }  // namespace dmarcq::cli

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,6 +78,38 @@ class Table final : public RowSink {
 // (it writes through a RowStream too). The header (or the JSON array's
 // opening) comes with the first row or finish(), so a query that fails
 // before its first row prints nothing.
+// Bytes on their way to a FILE*, in 64 KB blocks: an append is a bounds
+// check and a copy (std::string's appends were calls, per character too).
+class OutputBuffer {
+ public:
+  explicit OutputBuffer(std::FILE* out) : out_(out), data_(std::make_unique<char[]>(kSize)) {}
+  OutputBuffer(const OutputBuffer&) = delete;
+  OutputBuffer& operator=(const OutputBuffer&) = delete;
+
+  OutputBuffer& operator+=(char c) {
+    if (used_ == kSize) flush();
+    data_[used_++] = c;
+    return *this;
+  }
+  OutputBuffer& operator+=(std::string_view text) {
+    if (text.size() > kSize - used_) return append_large(text);
+    std::memcpy(data_.get() + used_, text.data(), text.size());
+    used_ += text.size();
+    return *this;
+  }
+  // Bytes appended so far (written or not).
+  [[nodiscard]] std::size_t size() const { return flushed_ + used_; }
+  void flush();
+
+ private:
+  static constexpr std::size_t kSize = 1 << 16;
+  OutputBuffer& append_large(std::string_view text);
+
+  std::FILE* out_;
+  std::unique_ptr<char[]> data_;
+  std::size_t used_ = 0, flushed_ = 0;
+};
+
 class RowStream final : public RowSink {
  public:
   RowStream(std::FILE* out, OutputFormat format, std::vector<std::string> keys);  // format: not table
@@ -105,15 +139,12 @@ class RowStream final : public RowSink {
   void put_escaped(std::string_view text, std::uint8_t needs);  // needs: see output_format.cpp
   template <typename Text>
   void put_list(std::span<const Text> values, bool already_printable);
-  void flush_if_full();
 
-  static constexpr std::size_t kFlushAt = 1 << 16;
-
-  std::FILE* out_;
+  OutputBuffer buffer_;
   OutputFormat format_;
   std::vector<std::string> keys_;
   std::vector<std::string> json_keys_;  // `  "key": `
-  std::string buffer_, joined_, printable_;
+  std::string joined_, printable_;
   std::size_t rows_ = 0, column_ = 0;
   bool started_ = false, in_row_ = false;
 };
