@@ -13,6 +13,8 @@
 
 namespace dmarcq::cli {
 
+using namespace std::string_view_literals;
+
 std::optional<OutputFormat> parse_output_format(std::string_view name) {
   if (name == "table") return OutputFormat::table;
   if (name == "csv") return OutputFormat::csv;
@@ -322,15 +324,15 @@ void RowStream::start() {
     if (c) buffer_ += format_ == OutputFormat::csv ? ',' : '\t';
     put_escaped(keys_[c], needs_of(keys_[c]));
   }
-  buffer_ += format_ == OutputFormat::csv ? "\r\n" : "\n";
+  buffer_ += format_ == OutputFormat::csv ? "\r\n"sv : "\n"sv;
 }
 
 void RowStream::end_row() {
   if (!in_row_) return;
   in_row_ = false;
   switch (format_) {
-    case OutputFormat::csv: buffer_ += "\r\n"; break;
-    case OutputFormat::json: buffer_ += column_ == 0 ? "}" : "\n }"; break;
+    case OutputFormat::csv: buffer_ += "\r\n"sv; break;
+    case OutputFormat::json: buffer_ += column_ == 0 ? "}"sv : "\n }"sv; break;
     default: buffer_ += '\n'; break;
   }
 }
@@ -338,7 +340,7 @@ void RowStream::end_row() {
 RowStream& RowStream::row() {
   end_row();
   if (!started_) start();
-  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[\n {" : ",\n {";
+  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[\n {"sv : ",\n {"sv;
   ++rows_;
   column_ = 0;
   in_row_ = true;
@@ -347,9 +349,9 @@ RowStream& RowStream::row() {
 
 void RowStream::begin_cell() {
   if (format_ == OutputFormat::json) {
-    buffer_ += column_ == 0 ? "\n" : ",\n";
+    buffer_ += column_ == 0 ? "\n"sv : ",\n"sv;
     // A row with more cells than keys cannot be written as an object.
-    buffer_ += column_ < json_keys_.size() ? json_keys_[column_] : std::string("  \"\": ");
+    buffer_ += column_ < json_keys_.size() ? std::string_view(json_keys_[column_]) : "  \"\": "sv;
   } else if (column_ > 0) {
     buffer_ += format_ == OutputFormat::csv ? ',' : '\t';
   }
@@ -358,7 +360,7 @@ void RowStream::begin_cell() {
 
 RowStream& RowStream::null() {
   begin_cell();
-  if (format_ == OutputFormat::json) buffer_ += "null";
+  if (format_ == OutputFormat::json) buffer_ += "null"sv;
   return *this;
 }
 
@@ -434,12 +436,12 @@ void RowStream::put_list(std::span<const Text> values, bool already_printable) {
   begin_cell();
   if (format_ == OutputFormat::json) {
     if (values.empty()) {
-      buffer_ += "[]";
+      buffer_ += "[]"sv;
       return;
     }
     buffer_ += '[';
     for (std::size_t i = 0; i < values.size(); ++i) {
-      buffer_ += i ? ",\n   " : "\n   ";
+      buffer_ += i ? ",\n   "sv : "\n   "sv;
       std::string_view value = values[i];
       std::uint8_t needs = needs_of(value);
       if (!already_printable && (needs & kNotPlainAscii)) {
@@ -449,7 +451,7 @@ void RowStream::put_list(std::span<const Text> values, bool already_printable) {
       }
       append_json_string(buffer_, value, needs);
     }
-    buffer_ += "\n  ]";
+    buffer_ += "\n  ]"sv;
     return;
   }
   // Joined with ", " as cell_text() does: a separator only after something
@@ -477,7 +479,7 @@ void RowStream::put_list(std::span<const Text> values, bool already_printable) {
   if (quoted) buffer_ += '"';
   const std::size_t start = buffer_.size();
   for (const auto& value : values) {
-    if (buffer_.size() > start) buffer_ += ", ";
+    if (buffer_.size() > start) buffer_ += ", "sv;
     const std::string_view text = value;
     if (quoted && text.find('"') != std::string_view::npos) {
       for (const char c : text) {
@@ -496,7 +498,7 @@ void RowStream::put_list(std::span<const Text> values, bool already_printable) {
 void RowStream::finish() {
   end_row();
   if (!started_) start();
-  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[]\n" : "\n]\n";
+  if (format_ == OutputFormat::json) buffer_ += rows_ == 0 ? "[]\n"sv : "\n]\n"sv;
   buffer_.flush();
 }
 

@@ -86,12 +86,12 @@ class OutputBuffer {
   OutputBuffer(const OutputBuffer&) = delete;
   OutputBuffer& operator=(const OutputBuffer&) = delete;
 
-  OutputBuffer& operator+=(char c) {
+  [[gnu::always_inline]] OutputBuffer& operator+=(char c) {
     if (used_ == kSize) flush();
     data_[used_++] = c;
     return *this;
   }
-  OutputBuffer& operator+=(std::string_view text) {
+  [[gnu::always_inline]] OutputBuffer& operator+=(std::string_view text) {
     if (text.size() > kSize - used_) return append_large(text);
     std::memcpy(data_.get() + used_, text.data(), text.size());
     used_ += text.size();
