@@ -253,7 +253,6 @@ void Table::write_table(std::FILE* out, bool color) const {
     if (!hidden_[c]) shown.push_back(c);
   std::vector<std::string> titles;
   std::vector<std::vector<std::string>> texts;
-  std::vector<std::vector<Cell>> cells;
   std::vector<std::size_t> widths;
   for (const std::size_t c : shown) {
     titles.push_back(titles_[c]);
@@ -261,10 +260,8 @@ void Table::write_table(std::FILE* out, bool color) const {
   }
   for (const auto& row : rows_) {
     auto& line = texts.emplace_back();
-    auto& kept = cells.emplace_back();
     for (std::size_t i = 0; i < shown.size(); ++i) {
-      kept.push_back(row[shown[i]]);
-      line.push_back(cell_text(kept.back()));
+      line.push_back(cell_text(row[shown[i]]));
       widths[i] = std::max(widths[i], display_width(line.back()));
     }
   }
@@ -275,7 +272,7 @@ void Table::write_table(std::FILE* out, bool color) const {
   auto emit = [&](const std::vector<std::string>& parts, const std::vector<Cell>* row) {
     std::string line;
     for (std::size_t c = 0; c < parts.size(); ++c) {
-      const bool right = row && is_numeric((*row)[c]);
+      const bool right = row && is_numeric((*row)[shown[c]]);
       const bool last = c + 1 == parts.size();
       line += last && !right ? std::string(parts[c]) : pad(parts[c], widths[c], right);
       if (!last) line += "  ";
@@ -286,7 +283,7 @@ void Table::write_table(std::FILE* out, bool color) const {
   const std::string header = emit(titles, nullptr);
   if (color) std::fprintf(out, "\x1b[1m%s\x1b[0m\n", header.c_str());
   else std::fprintf(out, "%s\n", header.c_str());
-  for (std::size_t r = 0; r < texts.size(); ++r) std::fprintf(out, "%s\n", emit(texts[r], &cells[r]).c_str());
+  for (std::size_t r = 0; r < texts.size(); ++r) std::fprintf(out, "%s\n", emit(texts[r], &rows_[r]).c_str());
 }
 
 void OutputBuffer::flush() {
