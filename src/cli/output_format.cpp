@@ -42,12 +42,14 @@ Table& Table::null() {
   rows_.back().push_back(Cell{});
   return *this;
 }
+// Built in place: moving a temporary Cell in trips GCC 12's
+// -Wmaybe-uninitialized on the variant's unused string/vector members (-O2).
 Table& Table::integer(std::int64_t value) {
-  rows_.back().push_back(Cell{value});
+  rows_.back().emplace_back().value.emplace<std::int64_t>(value);
   return *this;
 }
 Table& Table::number(double value) {
-  rows_.back().push_back(Cell{value});
+  rows_.back().emplace_back().value.emplace<double>(value);
   return *this;
 }
 Table& Table::text(std::string_view value) {
