@@ -406,11 +406,12 @@ std::vector<SummaryRow> SqliteQueries::summary(const QueryFilter& filter) {
 
 std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQuery& query,
                                       const std::function<void(const SourceRow&)>& emit) {
-  // A listing of every source of every domain prints most of rollup_sources:
-  // its texts are read on a second connection while the rows are scanned.
-  // (A listing that turns out short stops it: a lookup per source is cheaper.)
+  // A full listing that reaches more than an eighth of rollup_sources prints
+  // most of it: from then on, its texts are read on a second connection
+  // while the scan goes on. (A listing that ends up short after all stops
+  // it: a lookup per source is cheaper. Short ones, like --new-since 1d,
+  // never start it.)
   std::optional<SourceNamesReader> all_names;
-  if (!filter.limit && filter.domains.empty() && !filter.ip && !filter.reporter) all_names.emplace(options_);
 
   // Aggregated per rollup_sources.id: a dense index, no hashing per row.
   std::vector<std::int32_t> slot_of;
@@ -458,6 +459,7 @@ std::size_t SqliteQueries::each_source(const QueryFilter& filter, const SourceQu
         SourceAggregate& added = by_source.emplace_back();
         added.id = group[i].row.source;
         added.slot = slot;
+        if (!filter.limit && !all_names && !few_sources(by_source.size(), max_source_id)) all_names.emplace(options_);
       }
       const char* entry = reinterpret_cast<const char*>(&by_source[static_cast<std::size_t>(slot)]);
       __builtin_prefetch(entry);
