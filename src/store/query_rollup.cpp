@@ -101,33 +101,47 @@ std::int64_t month_start(std::int64_t month_index) {
 
 namespace {
 
-std::string join_sorted_unique(std::vector<std::string>& items) {
+void append_sorted_unique(std::string& out, std::vector<std::string>& items) {
   std::sort(items.begin(), items.end());
   items.erase(std::unique(items.begin(), items.end()), items.end());
-  std::string joined;
+  bool first = true;
   for (const auto& item : items) {
-    if (!joined.empty()) joined += ' ';
-    joined += item;
+    if (!first) out += ' ';
+    first = false;
+    out += item;
   }
-  return joined;
 }
 
 }  // namespace
 
-std::string dkim_auth_text(const Record& record) {
+// A record usually has one result of each kind: that one needs no sorting.
+void append_dkim_auth(std::string& out, const Record& record) {
+  if (record.dkim.size() == 1) {
+    const DkimAuthResult& dkim = record.dkim.front();
+    out += dkim.domain;
+    if (dkim.selector) {
+      out += '/';
+      out += *dkim.selector;
+    }
+    return;
+  }
   std::vector<std::string> items;
   items.reserve(record.dkim.size());
   for (const auto& dkim : record.dkim)
     items.push_back(dkim.selector ? dkim.domain + "/" + *dkim.selector : dkim.domain);
-  return join_sorted_unique(items);
+  append_sorted_unique(out, items);
 }
 
-std::string spf_auth_text(const Record& record) {
+void append_spf_auth(std::string& out, const Record& record) {
+  if (record.spf.size() == 1) {
+    out += record.spf.front().domain;
+    return;
+  }
   std::vector<std::string> items;
   items.reserve(record.spf.size());
   for (const auto& spf : record.spf)
     if (!spf.domain.empty()) items.push_back(spf.domain);
-  return join_sorted_unique(items);
+  append_sorted_unique(out, items);
 }
 
 // ---- reporter sets ---------------------------------------------------------
@@ -256,6 +270,16 @@ void append_key_field(std::string& key, std::string_view value) {
 }
 
 }  // namespace
+
+void append_profile_key(std::string& key, std::string_view header_from, std::string_view dkim_auth,
+                        std::string_view spf_auth, std::string_view unaligned_dkim,
+                        std::string_view unaligned_spf) {
+  append_key_field(key, header_from);
+  append_key_field(key, dkim_auth);
+  append_key_field(key, spf_auth);
+  append_key_field(key, unaligned_dkim);
+  append_key_field(key, unaligned_spf);
+}
 
 struct RollupWriter::Sums {
   std::vector<Entry<WindowKey>> windows;
@@ -387,12 +411,12 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
 }
 
 std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
-  key_.clear();
-  append_key_field(key_, r.header_from);
-  append_key_field(key_, r.dkim_auth);
-  append_key_field(key_, r.spf_auth);
-  append_key_field(key_, r.unaligned_dkim);
-  append_key_field(key_, r.unaligned_spf);
+  if (r.profile_key.empty()) {
+    key_.clear();
+    append_profile_key(key_, r.header_from, r.dkim_auth, r.spf_auth, r.unaligned_dkim, r.unaligned_spf);
+  } else {
+    key_.assign(r.profile_key);
+  }
   return dictionary_id(profiles_, find_profile_, insert_profile_, key_, [&](Statement& s) {
     s.bind(1, r.header_from).bind(2, r.dkim_auth).bind(3, r.spf_auth).bind(4, r.unaligned_dkim)
         .bind(5, r.unaligned_spf);
@@ -409,23 +433,20 @@ void RollupWriter::add_record(const RollupRecord& r) {
                              begin_, end_});
 }
 
-void RollupWriter::add_report(const AggregateReport& report) {
-  begin_report(report.policy.domain, report.org_name, report.begin, report.end);
-  for (const Record& record : report.records) {
-    const std::string dkim_auth = dkim_auth_text(record), spf_auth = spf_auth_text(record);
-    RollupRecord r;
-    r.source_ip = record.source_ip;
-    if (record.source_ip_valid)
-      r.ip = std::string_view(reinterpret_cast<const char*>(record.source_ip_key.data()), record.source_ip_key.size());
-    r.header_from = record.header_from;
-    r.dkim_auth = dkim_auth;
-    r.spf_auth = spf_auth;
-    r.unaligned_dkim = record.verdict.unaligned_dkim_pass_domain;
-    r.unaligned_spf = record.verdict.unaligned_spf_pass_domain;
-    r.verdict = verdict_of(record).pack();
-    r.messages = record.count;
-    add_record(r);
-  }
+RollupRecord rollup_record_of(const Record& record, const EncodedRecord& encoded) {
+  RollupRecord r;
+  r.source_ip = record.source_ip;
+  if (record.source_ip_valid)
+    r.ip = std::string_view(reinterpret_cast<const char*>(record.source_ip_key.data()), record.source_ip_key.size());
+  r.header_from = record.header_from;
+  r.dkim_auth = encoded.dkim_auth;
+  r.spf_auth = encoded.spf_auth;
+  r.unaligned_dkim = record.verdict.unaligned_dkim_pass_domain;
+  r.unaligned_spf = record.verdict.unaligned_spf_pass_domain;
+  r.verdict = encoded.verdict;
+  r.messages = record.count;
+  r.profile_key = encoded.profile_key;
+  return r;
 }
 
 void RollupWriter::accept() {
