@@ -140,8 +140,10 @@ struct StoreTotals {
 
 // An open write transaction. Inputs added to it become visible together at
 // commit(); destroying it uncommitted rolls everything back. Batch imports
-// commit many inputs per transaction (insert speed); each add_* call is
-// atomic on its own (a savepoint), so one failing input never leaves half.
+// commit many inputs per transaction (insert speed). An add_* call that
+// throws may have written part of its input: the transaction can then only
+// be rolled back (commit() and further adds throw), so a failing input
+// never leaves half of itself stored.
 class WriteBatch {
  public:
   virtual ~WriteBatch() = default;
