@@ -92,6 +92,51 @@ struct Pending {
   InputOutcome outcome;
 };
 
+// Inputs whose transaction committed, handed from the writer to the calling
+// thread, which runs their after-commit actions (Maildir moves: ~6% of the
+// writer thread's time as renames) and on_outcome, in commit order.
+class CommittedInputs {
+ public:
+  void add(std::vector<Pending>& done) {
+    {
+      std::lock_guard lock(mutex_);
+      for (Pending& input : done) inputs_.push_back(std::move(input));
+      waiting_ = true;
+    }
+    done.clear();
+    changed_.notify_one();
+  }
+
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+      waiting_ = true;
+    }
+    changed_.notify_one();
+  }
+
+  // Moves what is there into `out`; with `wait`, waits for something first.
+  // False once the writer finished and everything was taken.
+  bool take(std::vector<Pending>& out, bool wait) {
+    out.clear();
+    if (!wait && !waiting_.load(std::memory_order_relaxed)) return true;
+    std::unique_lock lock(mutex_);
+    if (wait) changed_.wait(lock, [&] { return !inputs_.empty() || finished_; });
+    for (Pending& input : inputs_) out.push_back(std::move(input));
+    inputs_.clear();
+    waiting_ = finished_;
+    return !(finished_ && out.empty());
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Pending> inputs_;
+  std::atomic<bool> waiting_{false};
+  bool finished_ = false;
+};
+
 }  // namespace
 
 BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSettings& settings,
@@ -106,6 +151,7 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
   std::atomic<bool> failed{false};
   std::exception_ptr failure;
   BatchTotals totals;
+  CommittedInputs committed;
 
   std::vector<std::thread> parsers;
   std::atomic<unsigned> parsers_left{workers};
@@ -135,11 +181,7 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
         if (!batch) return;
         batch->commit();
         batch.reset();
-        for (Pending& done : pending) {
-          if (done.item.after_commit) done.item.after_commit(done.outcome);
-          on_outcome(done.item, done.outcome);
-        }
-        pending.clear();
+        committed.add(pending);
       };
       std::vector<Parsed> arrived;
       bool open = true;
@@ -176,7 +218,28 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
       to_store.close();
       to_parse.close();
     }
+    committed.finish();
   });
+
+  std::vector<Pending> done;
+  std::exception_ptr finish_failure;
+  // False (and the import stopping) when an after-commit action or on_outcome threw.
+  auto finish_committed = [&](bool wait) {
+    try {
+      const bool more = committed.take(done, wait);
+      for (Pending& input : done) {
+        if (input.item.after_commit) input.item.after_commit(input.outcome);
+        on_outcome(input.item, input.outcome);
+      }
+      return more;
+    } catch (...) {
+      finish_failure = std::current_exception();
+      failed = true;
+      to_parse.close();
+      to_store.close();
+      return false;
+    }
+  };
 
   std::exception_ptr source_failure;
   while (!failed) {
@@ -188,12 +251,16 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
       break;
     }
     if (!item || !to_parse.push(std::move(*item))) break;
+    finish_committed(false);
   }
   to_parse.close();
+  while (!finish_failure && finish_committed(true)) {
+  }
   for (auto& parser : parsers) parser.join();
   writer.join();
   if (failure) std::rethrow_exception(failure);
   if (source_failure) std::rethrow_exception(source_failure);
+  if (finish_failure) std::rethrow_exception(finish_failure);
   return totals;
 }
 
