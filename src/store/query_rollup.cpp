@@ -328,7 +328,9 @@ RollupWriter::RollupWriter(const Database& db)
       find_domain_(db.prepare("SELECT id FROM rollup_domains WHERE name = ?1")),
       insert_domain_(db.prepare("INSERT INTO rollup_domains (name) VALUES (?1)")),
       find_source_(db.prepare("SELECT id, coalesce(first_end, ?2) FROM rollup_sources WHERE source_ip = ?1")),
-      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3)")),
+      // Tried before find_source_: most sources a batch misses in the cache are new.
+      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3) "
+                                "ON CONFLICT (source_ip) DO NOTHING RETURNING id")),
       update_first_end_(db.prepare("UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1")),
       find_profile_(db.prepare(
           "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
@@ -345,7 +347,9 @@ RollupWriter::RollupWriter(const Database& db)
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
           "domain = (SELECT id FROM rollup_domains WHERE name = ?1)"),
-      sums_(std::make_unique<Sums>()) {}
+      sums_(std::make_unique<Sums>()) {
+  sources_.reserve(kMaxCachedIds);  // clear() keeps the buckets: no rehashing as it refills
+}
 
 RollupWriter::~RollupWriter() = default;
 
@@ -387,18 +391,23 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
   key_.assign(source_ip);
   auto it = sources_.find(key_);
   if (it == sources_.end()) {
-    find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
     KnownSource known{};
-    if (find_source_.step()) {
+    insert_source_.bind(1, source_ip);
+    if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
+    else insert_source_.bind_null(2);
+    insert_source_.bind(3, end_);
+    if (insert_source_.step()) {
+      known = {insert_source_.column_int(0), end_};
+      insert_source_.reset();
+    } else {
+      insert_source_.reset();
+      find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
+      if (!find_source_.step()) {
+        find_source_.reset();
+        throw Failure(ErrorKind::database, "rollup_sources: a source neither inserted nor found", std::string(source_ip));
+      }
       known = {find_source_.column_int(0), find_source_.column_int(1)};
       find_source_.reset();
-    } else {
-      find_source_.reset();
-      insert_source_.bind(1, source_ip);
-      if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
-      else insert_source_.bind_null(2);
-      insert_source_.bind(3, end_).run();
-      known = {db_.last_insert_rowid(), end_};
     }
     if (sources_.size() >= kMaxCachedIds) sources_.clear();
     it = sources_.emplace(key_, known).first;
