@@ -52,6 +52,9 @@ class BoundedQueue {
     }
     if (items_.empty()) return !closed_;
     const std::size_t taken = std::min(most, items_.size());
+    // Room first: a reallocation would copy, not move, an item whose move may
+    // throw (Parsed), and a parsed report's views point into its input's bytes.
+    out.reserve(taken);
     for (std::size_t i = 0; i < taken; ++i) {
       out.push_back(std::move(items_.front()));
       items_.pop_front();
