@@ -17,7 +17,7 @@ struct BatchItem {
   std::string name;    // shown in messages and stored as provenance
   std::string bytes;
   bool keep_if_rejected = false;  // a mail message: keep it whole when rejected
-  // Runs in the writer thread after the input's transaction committed.
+  // Runs in run_batch's calling thread after the input's transaction committed.
   std::function<void(const InputOutcome&)> after_commit;
 };
 
@@ -36,8 +36,9 @@ struct BatchTotals {
                kept = 0, failures = 0, failure_duplicates = 0;
 };
 
-// Runs the whole import. `on_outcome` is called (writer thread) for every
-// input after its transaction committed, in commit order. A store failure
+// Runs the whole import. `on_outcome` is called (in the calling thread, as
+// are the after-commit actions) for every input after its transaction
+// committed, in commit order. A store failure
 // (busy past the timeout, disk full) stops the import and is rethrown here;
 // whatever was committed before stays committed.
 BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSettings& settings,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@ struct ParsedReport {
   std::string_view raw_payload;    // as received (compressed); into the input or Extraction
   std::string raw_payload_sha256;
   std::string content_sha256;      // content_fingerprint(report), computed with the parse
+  std::shared_ptr<const EncodedRecords> encoded;  // encode_records(report), likewise
 };
 
 // A failure (forensic) report found in a message.

@@ -22,6 +22,11 @@ class PublicSuffixList {
   // the name itself when it is a public suffix or a single label.
   [[nodiscard]] std::string organizational_domain(std::string_view domain) const;
 
+  // organizational_domain(a) == organizational_domain(b), answered from a
+  // per-thread cache: alignment asks it for every record, about the same few
+  // domains again and again.
+  [[nodiscard]] bool same_organization(std::string_view a, std::string_view b) const;
+
   // Process-wide instance, loaded on first use (one per process is enough).
   static const PublicSuffixList& shared();
 

@@ -36,6 +36,16 @@ struct AddResult {
   std::int64_t report_row = 0;  // the stored report's row (the existing one for duplicate/conflict)
 };
 
+// What the write path derives from a report's records before it inserts them
+// (the records' JSON columns, the rollup's keys). Defined in src/store; pure,
+// so the batch import computes it in its parse workers (encode_records)
+// instead of its one writer thread.
+struct EncodedRecords;
+
+// nullptr for a report too large to hold twice in memory: the store then
+// encodes it record by record as it writes.
+std::shared_ptr<const EncodedRecords> encode_records(const AggregateReport& report);
+
 // One report of an input, with where it came from. The views must outlive the call.
 struct IncomingReport {
   const AggregateReport* report = nullptr;
@@ -48,6 +58,8 @@ struct IncomingReport {
   // content_fingerprint(*report), when the caller computed it already (the
   // batch import does, in its parse workers); empty = the store computes it.
   std::string content_sha256;
+  // encode_records(*report), likewise; nullptr = the store encodes.
+  std::shared_ptr<const EncodedRecords> encoded;
 };
 
 // A failure report to store (already redacted / stripped of its body as asked).
@@ -128,8 +140,10 @@ struct StoreTotals {
 
 // An open write transaction. Inputs added to it become visible together at
 // commit(); destroying it uncommitted rolls everything back. Batch imports
-// commit many inputs per transaction (insert speed); each add_* call is
-// atomic on its own (a savepoint), so one failing input never leaves half.
+// commit many inputs per transaction (insert speed). An add_* call that
+// throws may have written part of its input: the transaction can then only
+// be rolled back (commit() and further adds throw), so a failing input
+// never leaves half of itself stored.
 class WriteBatch {
  public:
   virtual ~WriteBatch() = default;

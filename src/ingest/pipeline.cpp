@@ -64,7 +64,7 @@ Expected<bool> parse_documents(UnpackResult& unpacked, const Provenance& base,
         return make_error(ErrorKind::malformed, "payload changed while it was parsed", where);
       payload = std::move(again->documents[index].bytes);
     }
-    ParsedReport report{std::move(*parsed), base, std::move(payload), raw_payload, raw_sha256, {}};
+    ParsedReport report{std::move(*parsed), base, std::move(payload), raw_payload, raw_sha256, {}, {}};
     report.provenance.member = document.name;
     report.provenance.container = chain_prefix + document.chain;
     report.provenance.payload_sha256 = payload_sha256;
@@ -73,6 +73,7 @@ Expected<bool> parse_documents(UnpackResult& unpacked, const Provenance& base,
     compute_alignment(report.report, PublicSuffixList::shared());
     // Pure: done here, in the parse workers, not in the single writer thread.
     report.content_sha256 = content_fingerprint(report.report);
+    report.encoded = encode_records(report.report);
     out.reports.push_back(std::move(report));
   }
   return true;
@@ -241,7 +242,8 @@ InputOutcome store_extraction(WriteBatch& batch, std::string_view bytes, const s
   std::vector<IncomingReport> incoming;
   incoming.reserve(extraction->reports.size());
   for (const ParsedReport& parsed : extraction->reports) {
-    IncomingReport in{&parsed.report, parsed.provenance, parsed.payload, {}, {}, parsed.content_sha256};
+    IncomingReport in{&parsed.report, parsed.provenance, parsed.payload, {}, {}, parsed.content_sha256,
+                      parsed.encoded};
     if (settings.keep_raw) {
       in.raw_payload = parsed.raw_payload;
       in.raw_payload_sha256 = parsed.raw_payload_sha256;

@@ -43,7 +43,7 @@ ReprocessTotals reprocess(Store& store, const IngestSettings& settings,
       p.mail_subject = payload.provenance.mail_subject;
       p.attachment_name = payload.provenance.attachment_name;
       if (p.message_id) p.container = "eml>" + p.container;
-      incoming.push_back(IncomingReport{&parsed.report, p, parsed.payload, {}, {}, {}});
+      incoming.push_back(IncomingReport{&parsed.report, p, parsed.payload, {}, {}, {}, parsed.encoded});
     }
     auto batch = store.begin_batch();
     const auto results = batch->replace_reports_of_payload(payload.id, incoming);

@@ -10,7 +10,7 @@ bool domains_align(std::string_view domain, std::string_view header_from, Alignm
   if (domain.empty() || header_from.empty()) return false;
   if (domain == header_from) return true;
   if (mode == AlignmentMode::strict) return false;
-  return psl.organizational_domain(domain) == psl.organizational_domain(header_from);
+  return psl.same_organization(domain, header_from);
 }
 
 namespace {

@@ -101,33 +101,47 @@ std::int64_t month_start(std::int64_t month_index) {
 
 namespace {
 
-std::string join_sorted_unique(std::vector<std::string>& items) {
+void append_sorted_unique(std::string& out, std::vector<std::string>& items) {
   std::sort(items.begin(), items.end());
   items.erase(std::unique(items.begin(), items.end()), items.end());
-  std::string joined;
+  bool first = true;
   for (const auto& item : items) {
-    if (!joined.empty()) joined += ' ';
-    joined += item;
+    if (!first) out += ' ';
+    first = false;
+    out += item;
   }
-  return joined;
 }
 
 }  // namespace
 
-std::string dkim_auth_text(const Record& record) {
+// A record usually has one result of each kind: that one needs no sorting.
+void append_dkim_auth(std::string& out, const Record& record) {
+  if (record.dkim.size() == 1) {
+    const DkimAuthResult& dkim = record.dkim.front();
+    out += dkim.domain;
+    if (dkim.selector) {
+      out += '/';
+      out += *dkim.selector;
+    }
+    return;
+  }
   std::vector<std::string> items;
   items.reserve(record.dkim.size());
   for (const auto& dkim : record.dkim)
     items.push_back(dkim.selector ? dkim.domain + "/" + *dkim.selector : dkim.domain);
-  return join_sorted_unique(items);
+  append_sorted_unique(out, items);
 }
 
-std::string spf_auth_text(const Record& record) {
+void append_spf_auth(std::string& out, const Record& record) {
+  if (record.spf.size() == 1) {
+    out += record.spf.front().domain;
+    return;
+  }
   std::vector<std::string> items;
   items.reserve(record.spf.size());
   for (const auto& spf : record.spf)
     if (!spf.domain.empty()) items.push_back(spf.domain);
-  return join_sorted_unique(items);
+  append_sorted_unique(out, items);
 }
 
 // ---- reporter sets ---------------------------------------------------------
@@ -257,6 +271,16 @@ void append_key_field(std::string& key, std::string_view value) {
 
 }  // namespace
 
+void append_profile_key(std::string& key, std::string_view header_from, std::string_view dkim_auth,
+                        std::string_view spf_auth, std::string_view unaligned_dkim,
+                        std::string_view unaligned_spf) {
+  append_key_field(key, header_from);
+  append_key_field(key, dkim_auth);
+  append_key_field(key, spf_auth);
+  append_key_field(key, unaligned_dkim);
+  append_key_field(key, unaligned_spf);
+}
+
 struct RollupWriter::Sums {
   std::vector<Entry<WindowKey>> windows;
   std::vector<Entry<MonthKey>> months;
@@ -304,7 +328,9 @@ RollupWriter::RollupWriter(const Database& db)
       find_domain_(db.prepare("SELECT id FROM rollup_domains WHERE name = ?1")),
       insert_domain_(db.prepare("INSERT INTO rollup_domains (name) VALUES (?1)")),
       find_source_(db.prepare("SELECT id, coalesce(first_end, ?2) FROM rollup_sources WHERE source_ip = ?1")),
-      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3)")),
+      // Tried before find_source_: most sources a batch misses in the cache are new.
+      insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3) "
+                                "ON CONFLICT (source_ip) DO NOTHING RETURNING id")),
       update_first_end_(db.prepare("UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1")),
       find_profile_(db.prepare(
           "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
@@ -321,7 +347,9 @@ RollupWriter::RollupWriter(const Database& db)
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
           "domain = (SELECT id FROM rollup_domains WHERE name = ?1)"),
-      sums_(std::make_unique<Sums>()) {}
+      sums_(std::make_unique<Sums>()) {
+  sources_.reserve(kMaxCachedIds);  // clear() keeps the buckets: no rehashing as it refills
+}
 
 RollupWriter::~RollupWriter() = default;
 
@@ -363,18 +391,23 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
   key_.assign(source_ip);
   auto it = sources_.find(key_);
   if (it == sources_.end()) {
-    find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
     KnownSource known{};
-    if (find_source_.step()) {
+    insert_source_.bind(1, source_ip);
+    if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
+    else insert_source_.bind_null(2);
+    insert_source_.bind(3, end_);
+    if (insert_source_.step()) {
+      known = {insert_source_.column_int(0), end_};
+      insert_source_.reset();
+    } else {
+      insert_source_.reset();
+      find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
+      if (!find_source_.step()) {
+        find_source_.reset();
+        throw Failure(ErrorKind::database, "rollup_sources: a source neither inserted nor found", std::string(source_ip));
+      }
       known = {find_source_.column_int(0), find_source_.column_int(1)};
       find_source_.reset();
-    } else {
-      find_source_.reset();
-      insert_source_.bind(1, source_ip);
-      if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
-      else insert_source_.bind_null(2);
-      insert_source_.bind(3, end_).run();
-      known = {db_.last_insert_rowid(), end_};
     }
     if (sources_.size() >= kMaxCachedIds) sources_.clear();
     it = sources_.emplace(key_, known).first;
@@ -387,12 +420,12 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
 }
 
 std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
-  key_.clear();
-  append_key_field(key_, r.header_from);
-  append_key_field(key_, r.dkim_auth);
-  append_key_field(key_, r.spf_auth);
-  append_key_field(key_, r.unaligned_dkim);
-  append_key_field(key_, r.unaligned_spf);
+  if (r.profile_key.empty()) {
+    key_.clear();
+    append_profile_key(key_, r.header_from, r.dkim_auth, r.spf_auth, r.unaligned_dkim, r.unaligned_spf);
+  } else {
+    key_.assign(r.profile_key);
+  }
   return dictionary_id(profiles_, find_profile_, insert_profile_, key_, [&](Statement& s) {
     s.bind(1, r.header_from).bind(2, r.dkim_auth).bind(3, r.spf_auth).bind(4, r.unaligned_dkim)
         .bind(5, r.unaligned_spf);
@@ -409,23 +442,20 @@ void RollupWriter::add_record(const RollupRecord& r) {
                              begin_, end_});
 }
 
-void RollupWriter::add_report(const AggregateReport& report) {
-  begin_report(report.policy.domain, report.org_name, report.begin, report.end);
-  for (const Record& record : report.records) {
-    const std::string dkim_auth = dkim_auth_text(record), spf_auth = spf_auth_text(record);
-    RollupRecord r;
-    r.source_ip = record.source_ip;
-    if (record.source_ip_valid)
-      r.ip = std::string_view(reinterpret_cast<const char*>(record.source_ip_key.data()), record.source_ip_key.size());
-    r.header_from = record.header_from;
-    r.dkim_auth = dkim_auth;
-    r.spf_auth = spf_auth;
-    r.unaligned_dkim = record.verdict.unaligned_dkim_pass_domain;
-    r.unaligned_spf = record.verdict.unaligned_spf_pass_domain;
-    r.verdict = verdict_of(record).pack();
-    r.messages = record.count;
-    add_record(r);
-  }
+RollupRecord rollup_record_of(const Record& record, const EncodedRecord& encoded) {
+  RollupRecord r;
+  r.source_ip = record.source_ip;
+  if (record.source_ip_valid)
+    r.ip = std::string_view(reinterpret_cast<const char*>(record.source_ip_key.data()), record.source_ip_key.size());
+  r.header_from = record.header_from;
+  r.dkim_auth = encoded.dkim_auth;
+  r.spf_auth = encoded.spf_auth;
+  r.unaligned_dkim = record.verdict.unaligned_dkim_pass_domain;
+  r.unaligned_spf = record.verdict.unaligned_spf_pass_domain;
+  r.verdict = encoded.verdict;
+  r.messages = record.count;
+  r.profile_key = encoded.profile_key;
+  return r;
 }
 
 void RollupWriter::accept() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dmarcq/model.hpp"
+#include "record_encoding.hpp"
 #include "sqlite_handle.hpp"
 
 namespace dmarcq::store {
@@ -37,8 +38,14 @@ std::int64_t month_start(std::int64_t month);
 
 // The rollup's auth columns for one record: sorted distinct "domain/selector"
 // of its DKIM results, sorted distinct non-empty SPF domains, ' '-joined.
-std::string dkim_auth_text(const Record& record);
-std::string spf_auth_text(const Record& record);
+// Appended to `out`.
+void append_dkim_auth(std::string& out, const Record& record);
+void append_spf_auth(std::string& out, const Record& record);
+
+// Appends rollup_profiles' cache key of a record's profile columns.
+void append_profile_key(std::string& key, std::string_view header_from, std::string_view dkim_auth,
+                        std::string_view spf_auth, std::string_view unaligned_dkim,
+                        std::string_view unaligned_spf);
 
 // What the rollup keeps of one record.
 struct RollupRecord {
@@ -47,7 +54,11 @@ struct RollupRecord {
   std::string_view header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf;
   std::int64_t verdict = 0;
   std::int64_t messages = 0;
+  std::string_view profile_key;  // append_profile_key() of the above when known; empty = computed
 };
+
+// The rollup's view of a stored record (views into both arguments).
+RollupRecord rollup_record_of(const Record& record, const EncodedRecord& encoded);
 
 struct ReportWindow {
   std::string domain;
@@ -65,8 +76,7 @@ class RollupWriter {
   RollupWriter(const RollupWriter&) = delete;
   RollupWriter& operator=(const RollupWriter&) = delete;
 
-  void add_report(const AggregateReport& report);
-  // The same, record by record (rebuilds from the base tables).
+  // A report, then each of its records.
   void begin_report(std::string_view domain, std::string_view org_name, std::int64_t begin,
                     std::int64_t end);
   void add_record(const RollupRecord& record);

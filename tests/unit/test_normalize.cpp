@@ -43,6 +43,22 @@ TEST_CASE("organizational domains come from the Public Suffix List", "[normalize
   CHECK(psl().organizational_domain("a.b.example.org") == "example.org");
   CHECK(psl().organizational_domain("foo.github.io") == "foo.github.io");  // private section
   CHECK(psl().organizational_domain("co.uk") == "co.uk");                  // a bare suffix
+  // The cached comparison alignment uses, asked twice so the second answer comes from the cache.
+  for (int pass = 0; pass < 2; ++pass) {
+    CHECK(psl().same_organization("mail.example.co.uk", "example.co.uk"));
+    CHECK_FALSE(psl().same_organization("example.co.uk", "other.co.uk"));
+    CHECK_FALSE(psl().same_organization("foo.github.io", "bar.github.io"));
+    CHECK(psl().same_organization("a.b.example.org", "example.org"));
+  }
+  // More distinct domains than the cache keeps: it starts over, answers stay right.
+  int aligned = 0, misaligned = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string host = "host" + std::to_string(i) + ".example.org";
+    aligned += psl().same_organization(host, "example.org");
+    misaligned += psl().same_organization(host, "example.net");
+  }
+  CHECK(aligned == 5000);
+  CHECK(misaligned == 0);
 }
 
 TEST_CASE("domains are normalized", "[normalize]") {

@@ -127,3 +127,36 @@ TEST_CASE("a read-only open of a missing database says what to do", "[store]") {
     CHECK(failure.error().message.find("run `dmarcq ingest` first") != std::string::npos);
   }
 }
+
+TEST_CASE("an input that fails half-way leaves nothing: its transaction can only roll back", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.file("d.db");
+  open_sqlite_store({path});  // creates the schema
+  // A record the database refuses, after its report row went in.
+  const auto trigger = test::run_command(
+      "sqlite3 " + test::quote(path) +
+      " \"CREATE TRIGGER poison BEFORE INSERT ON records WHEN NEW.source_ip = '192.0.2.66' "
+      "BEGIN SELECT RAISE(ABORT, 'poisoned record'); END\"");
+  REQUIRE(trigger.exit_code == 0);
+
+  auto store = open_sqlite_store({path});
+  const AggregateReport good = make_report("good", 3);
+  AggregateReport bad = make_report("bad", 4);
+  bad.records.push_back(bad.records.front());
+  bad.records.back().source_ip = "192.0.2.66";
+  {
+    auto batch = store->begin_batch();
+    REQUIRE(batch->add_reports({incoming(good, "sha-good")})[0].outcome == AddOutcome::stored);
+    CHECK_THROWS_WITH(batch->add_reports({incoming(bad, "sha-bad")}), Catch::Contains("poisoned record"));
+    CHECK_THROWS_WITH(batch->commit(), Catch::Contains("roll it back"));
+    CHECK_THROWS(batch->add_reports({incoming(good, "sha-good-2")}));
+  }  // destroyed uncommitted: rolled back
+  CHECK(store->totals().reports == 0);
+  CHECK(store->totals().records == 0);
+  // The store stays usable, and the rollup holds nothing of the rolled-back inputs.
+  CHECK(store->add_reports({incoming(good, "sha-good")})[0].outcome == AddOutcome::stored);
+  CHECK(store->totals().reports == 1);
+  const auto rollup = test::run_command("sqlite3 " + test::quote(path) +
+                                        " \"SELECT count(*), sum(messages) FROM source_windows\"");
+  CHECK(rollup.out == "1|3\n");
+}

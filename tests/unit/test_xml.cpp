@@ -417,6 +417,24 @@ TEST_CASE("limits: records per report and nesting depth", "[xml][limits]") {
   CHECK(parse(report(), limits));
   limits.max_xml_depth = 4;
   CHECK(parse_error(report(), limits).kind == ErrorKind::limit_exceeded);
+
+  // Text limits: an element's own text, a CDATA section beside a child
+  // element, each named by its element; a long comment is never read.
+  limits = Limits{};
+  limits.max_field_bytes = 100;
+  const std::string long_text(101, 'a');
+  auto with_org_name = [](const std::string& name) {
+    return metadata_with("<org_name>" + name + "</org_name><report_id>id-1</report_id><date_range>"
+                         "<begin>1700000000</begin><end>1700086399</end></date_range>");
+  };
+  CHECK(parse(report(kRecord, with_org_name(std::string(100, 'a'))), limits));
+  Error text = parse_error(report(kRecord, with_org_name(long_text)), limits);
+  CHECK(text.kind == ErrorKind::limit_exceeded);
+  CHECK(text.where == "org_name");
+  text = parse_error(report(kRecord + "<extension><x/><![CDATA[" + long_text + "]]></extension>"), limits);
+  CHECK(text.kind == ErrorKind::limit_exceeded);
+  CHECK(text.where == "extension");
+  CHECK(parse(report(kRecord + "<extension><!--" + long_text + "--></extension>"), limits));
 }
 
 TEST_CASE("hostile DTDs: no entity expansion, nothing fetched", "[xml][security]") {
