@@ -111,7 +111,8 @@ EncodedSpans encode_record(const Record& r, std::string& text) {
   // Built aside from the auth texts just written (`text` may move as it grows).
   thread_local std::string key;
   key.clear();
-  append_profile_key(key, r.header_from, view_of(spans, text).dkim_auth, view_of(spans, text).spf_auth,
+  const EncodedRecord written = view_of(spans, text);
+  append_profile_key(key, r.header_from, written.dkim_auth, written.spf_auth,
                      r.verdict.unaligned_dkim_pass_domain, r.verdict.unaligned_spf_pass_domain);
   span(spans.profile_key, [&] { text += key; });
   spans.verdict = verdict_of(r).pack();

@@ -235,7 +235,7 @@ class SqliteWriteBatch final : public WriteBatch {
   }
 
   void commit() override {
-    if (broken_) throw Failure(ErrorKind::database, "a failed input left the write transaction unusable: roll it back");
+    refuse_if_broken();
     w_.rollup.flush();
     transaction_.commit();
     committed_ = true;
@@ -245,9 +245,13 @@ class SqliteWriteBatch final : public WriteBatch {
   // No savepoint per input: its statement journal copied every page an input
   // touched (~9% of the writer's CPU in a batch import), and every caller
   // rolls the whole transaction back when an input fails anyway.
+  void refuse_if_broken() const {
+    if (broken_) throw Failure(ErrorKind::database, "a failed input left the write transaction unusable: roll it back");
+  }
+
   template <typename Work>
   std::vector<AddResult> as_one_input(Work&& work) {
-    if (broken_) throw Failure(ErrorKind::database, "a failed input left the write transaction unusable: roll it back");
+    refuse_if_broken();
     try {
       auto result = work();
       w_.rollup.accept();
