@@ -22,6 +22,13 @@ struct StoreOptions {
   // Every COMMIT on disk before it returns (synchronous = FULL): MDA mode,
   // where exit 0 tells the MTA it may delete the message.
   bool durable_commits = false;
+  // Batch imports: WAL checkpoints run in a thread of their own instead of
+  // inside the writer's COMMIT (src/store/wal_checkpointer.hpp). A commit
+  // that leaves more than `checkpoint_pages` in the WAL starts one (1,000 is
+  // SQLite's automatic checkpoint); the WAL file stays under about 16 times
+  // that (64 MiB).
+  bool background_checkpoints = false;
+  int checkpoint_pages = 1000;
 };
 
 enum class AddOutcome {

@@ -307,7 +307,9 @@ int run_mda(const GlobalOptions& global, const IngestOptions& options) {
 
 int run_batch_import(const GlobalOptions& global, const IngestOptions& options) {
   Reporter reporter(options);
-  auto store = open_sqlite_store(store_options(global, false));
+  StoreOptions store_settings = store_options(global, false);
+  store_settings.background_checkpoints = true;
+  auto store = open_sqlite_store(store_settings);
   InputWalker walker(options, reporter);
   BatchSettings settings;
   settings.ingest = ingest_settings(options);

@@ -330,7 +330,7 @@ RollupWriter::RollupWriter(const Database& db)
       find_source_(db.prepare("SELECT id, coalesce(first_end, ?2) FROM rollup_sources WHERE source_ip = ?1")),
       // Tried before find_source_: most sources a batch misses in the cache are new.
       insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3) "
-                                "ON CONFLICT (source_ip) DO NOTHING RETURNING id")),
+                                "ON CONFLICT (source_ip) DO NOTHING")),
       update_first_end_(db.prepare("UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1")),
       find_profile_(db.prepare(
           "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
@@ -393,12 +393,12 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
     insert_source_.bind(1, source_ip);
     if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
     else insert_source_.bind_null(2);
-    insert_source_.bind(3, end_);
-    if (insert_source_.step()) {
-      known = {insert_source_.column_int(0), end_};
-      insert_source_.reset();
+    insert_source_.bind(3, end_).run();
+    // Not RETURNING id: its ephemeral table cost more than asking for the
+    // rowid (the connection is the writer's own: nothing inserts between).
+    if (sqlite3_changes(db_.get()) == 1) {
+      known = {db_.last_insert_rowid(), end_};
     } else {
-      insert_source_.reset();
       find_source_.bind(1, source_ip).bind(2, std::numeric_limits<std::int64_t>::max());
       if (!find_source_.step()) {
         find_source_.reset();

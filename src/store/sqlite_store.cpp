@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -126,6 +127,11 @@ SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
     db_.exec("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY");
   }
   migrate();
+  if (!options.read_only && options.background_checkpoints) {
+    const int wake_pages = std::max(1, options.checkpoint_pages);
+    checkpointer_ = std::make_unique<WalCheckpointer>(db_, options.path, options.busy_timeout_ms, wake_pages,
+                                                      16 * wake_pages);
+  }
 }
 
 int SqliteStore::schema_version() {

@@ -3,6 +3,7 @@
 
 #include "dmarcq/store.hpp"
 #include "sqlite_handle.hpp"
+#include "wal_checkpointer.hpp"
 
 namespace dmarcq::store {
 
@@ -38,6 +39,9 @@ class SqliteStore final : public Store {
  private:
   std::shared_ptr<WriteStatements> write_;
   std::shared_ptr<FailureWriter> failure_writer_;
+  // After db_: stopped before the writer connection closes, so that the
+  // close (the last connection) checkpoints what is left.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 // dmarcq::content_fingerprint (store.hpp) forwards to this one.

@@ -1,6 +1,11 @@
 // The SQLite store: migrations, dedup, conflicts, round trip.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "../support/process.hpp"
 #include "dmarcq/error.hpp"
 #include "dmarcq/store.hpp"
@@ -159,4 +164,43 @@ TEST_CASE("an input that fails half-way leaves nothing: its transaction can only
   const auto rollup = test::run_command("sqlite3 " + test::quote(path) +
                                         " \"SELECT count(*), sum(messages) FROM source_windows\"");
   CHECK(rollup.out == "1|3\n");
+}
+
+TEST_CASE("background checkpoints copy the WAL into the database as a batch import goes, and bound it",
+          "[store]") {
+  test::TempDir dir;
+  StoreOptions options{dir.file("d.db")};
+  options.background_checkpoints = true;
+  options.checkpoint_pages = 64;  // a checkpoint per 256 KiB; the WAL starts over past 4 MiB
+  auto store = open_sqlite_store(options);
+  const AggregateReport report = make_report("big", 1);
+  std::uintmax_t largest_wal = 0;
+  auto store_one = [&](int i) {  // ~75 pages per commit, mostly one raw payload
+    AggregateReport numbered = report;
+    numbered.report_id = "big-" + std::to_string(i);
+    const std::string bytes = std::string(300 * 1024, 'r') + std::to_string(i);
+    IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
+    in.raw_payload = bytes;
+    in.raw_payload_sha256 = "raw-" + std::to_string(i);
+    auto batch = store->begin_batch();
+    REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
+    batch->commit();
+    std::error_code ec;
+    largest_wal = std::max(largest_wal, std::filesystem::file_size(options.path + "-wal", ec));
+  };
+  const auto initial_size = std::filesystem::file_size(options.path);
+  for (int i = 0; i < 10; ++i) store_one(i);
+  // ~750 pages: below the restart, so only the checkpointer thread copies
+  // them into the database file (waited for: it runs beside this thread).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::filesystem::file_size(options.path) < initial_size + 2u * 1024 * 1024 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(std::filesystem::file_size(options.path) >= initial_size + 2u * 1024 * 1024);
+  for (int i = 10; i < 150; ++i) store_one(i);
+  // Restarted past 16 x 64 pages (4 MiB), plus what was committed while a
+  // checkpoint ran: never the whole import (44 MiB) in the WAL.
+  CHECK(largest_wal < 16u * 1024 * 1024);
+  store.reset();
+  CHECK(open_sqlite_store({options.path, true})->totals().reports == 150);
 }
