@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   // After db_: stopped before the writer connection closes, so that the
   // close (the last connection) checkpoints what is left.
   std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<DeliveryCheckpoints> delivery_checkpoints_;
 };
 
 // dmarcq::content_fingerprint (store.hpp) forwards to this one.

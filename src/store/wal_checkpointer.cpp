@@ -65,4 +65,23 @@ void WalCheckpointer::run() {
   }
 }
 
+DeliveryCheckpoints::DeliveryCheckpoints(Database& db, int busy_timeout_ms, int truncate_pages)
+    : db_(db.get()), busy_timeout_ms_(busy_timeout_ms), truncate_pages_(truncate_pages) {
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  sqlite3_wal_hook(db_, &DeliveryCheckpoints::on_commit, this);  // replaces the automatic checkpoint
+}
+
+DeliveryCheckpoints::~DeliveryCheckpoints() { sqlite3_wal_hook(db_, nullptr, nullptr); }
+
+int DeliveryCheckpoints::on_commit(void* self, sqlite3* db, const char*, int wal_pages) {
+  const auto& policy = *static_cast<DeliveryCheckpoints*>(self);
+  if (wal_pages < policy.truncate_pages_) return SQLITE_OK;
+  // The commit is already durable (synchronous = FULL): this only keeps the
+  // WAL short, so it must not make the delivery wait for a reader.
+  sqlite3_busy_timeout(db, 0);
+  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db, policy.busy_timeout_ms_);
+  return SQLITE_OK;
+}
+
 }  // namespace dmarcq::store

@@ -204,3 +204,32 @@ TEST_CASE("background checkpoints copy the WAL into the database as a batch impo
   store.reset();
   CHECK(open_sqlite_store({options.path, true})->totals().reports == 150);
 }
+
+TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[store]") {
+  test::TempDir dir;
+  StoreOptions options{dir.file("d.db")};
+  options.durable_commits = true;
+  const AggregateReport report = make_report("delivered", 1);
+  std::uintmax_t largest_wal = 0;
+  for (int i = 0; i < 100; ++i) {  // one store per delivery, as one process per message
+    auto store = open_sqlite_store(options);
+    AggregateReport numbered = report;
+    numbered.report_id = "delivered-" + std::to_string(i);
+    const std::string bytes = std::string(20 * 1024, 'm') + std::to_string(i);  // ~6 pages
+    IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
+    in.raw_payload = bytes;
+    in.raw_payload_sha256 = "raw-" + std::to_string(i);
+    REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
+    store.reset();
+    // Closed without a checkpoint: the commit is in the WAL, which stays.
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(options.path + "-wal", ec);
+    REQUIRE_FALSE(ec);
+    largest_wal = std::max(largest_wal, wal);
+  }
+  // Truncated past 128 pages (512 KiB): the 100 deliveries wrote ~2.4 MiB.
+  CHECK(largest_wal < 1024u * 1024);
+  CHECK(open_sqlite_store({options.path, true})->totals().reports == 100);
+  const auto check = test::run_command("sqlite3 " + test::quote(options.path) + " 'PRAGMA integrity_check'");
+  CHECK(check.out == "ok\n");
+}
