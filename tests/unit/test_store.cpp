@@ -233,3 +233,32 @@ TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[s
   const auto check = test::run_command("sqlite3 " + test::quote(options.path) + " 'PRAGMA integrity_check'");
   CHECK(check.out == "ok\n");
 }
+
+// Stored in reports.content_sha256 and compared with later arrivals: a
+// changed serialisation would turn re-sent reports into conflicts.
+TEST_CASE("content_fingerprint is stable across releases", "[store]") {
+  AggregateReport report = make_report("r1", 1);
+  report.policy.fo = "1";
+  report.records.clear();
+  for (int i = 0; i < 5; ++i) {
+    Record r;
+    r.source_ip = "192.0.2." + std::to_string(9 - i);
+    r.count = 10 + i;
+    r.disposition = parse_disposition(i % 2 ? "reject" : "none");
+    r.policy_evaluated_dkim = parse_dmarc_result("fail");
+    r.policy_evaluated_spf = parse_dmarc_result("odd");
+    r.header_from = "example.org";
+    if (i % 2) r.envelope_from = "bounce.example.org";
+    r.dkim.push_back({"evil.example.com", i % 3 ? std::optional<std::string>("s1") : std::nullopt,
+                      parse_dkim_result("pass"), std::nullopt});
+    r.spf.push_back({"evil.example.com", parse_spf_scope("mfrom"), parse_spf_result("pass"), std::nullopt});
+    if (i == 2) r.reasons.push_back({parse_reason_type("local_policy"), "arc=fail"});
+    report.records.push_back(r);
+  }
+  // What every database so far was written with.
+  CHECK(content_fingerprint(report) == "54956e327c6c2acd6466cf72bde8f4994bd6c50bb4a5db2d7c42daa0ce73c00a");
+  std::reverse(report.records.begin(), report.records.end());  // receivers order records as they like
+  CHECK(content_fingerprint(report) == "54956e327c6c2acd6466cf72bde8f4994bd6c50bb4a5db2d7c42daa0ce73c00a");
+  report.records.clear();
+  CHECK(content_fingerprint(report) == "17d2dee4f1cb9e890dfd9e3823e1be5a98743973600762674f8ee37743dc2d2f");
+}
