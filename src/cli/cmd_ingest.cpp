@@ -53,7 +53,9 @@ std::uint64_t max_input_bytes(const Limits& limits) {
 // in its one calling thread, and the stream's buffer, locale and extra stat
 // were most of what that thread spent per file.
 Expected<std::string> read_file(const fs::path& path, const Limits& limits) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named on the command line must not hang the import
+  // (the fstat below refuses it); it changes nothing for a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return make_error(ErrorKind::io, fmt::format("cannot open file: {}", std::strerror(errno)));
   struct Closer {
     int fd;

@@ -12,31 +12,42 @@ WalCheckpointer::WalCheckpointer(Database& writer, const std::string& path, int 
   // A connection sees the WAL only once it has read the database: until
   // then a checkpoint through it does nothing ("not in WAL mode").
   own_.exec("SELECT 1 FROM sqlite_schema LIMIT 1");
-  sqlite3_wal_hook(writer_, &WalCheckpointer::on_commit, this);  // replaces the automatic checkpoint
   thread_ = std::thread([this] { run(); });
+  // Last: nothing can fail after it, and the hook needs the thread.
+  sqlite3_wal_hook(writer_, &WalCheckpointer::on_commit, this);  // replaces the automatic checkpoint
 }
 
 WalCheckpointer::~WalCheckpointer() {
+  sqlite3_wal_autocheckpoint(writer_, 1000);  // SQLite's default again (and this hook removed)
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
   thread_.join();
-  sqlite3_wal_autocheckpoint(writer_, 1000);  // SQLite's default again (and the hook removed)
 }
 
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char*, int wal_pages) {
   auto& checkpointer = *static_cast<WalCheckpointer*>(self);
+  // This commit is done: if it restarted the WAL, that is over.
+  checkpointer.reset_pending_.store(false);
   if (wal_pages >= checkpointer.restart_pages_) {
     // The WAL starts over only when a write transaction begins with every
     // frame checkpointed, and the writer begins its next one at once: so
     // now and then it finishes the checkpoint itself (the frames of its last
-    // commit). Not while the background one runs, and that one is not woken
-    // again: it is done by one of the next commits.
-    std::unique_lock running(checkpointer.checkpoint_mutex_, std::try_to_lock);
-    if (running.owns_lock())
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // commit). Not while the thread runs one (the thread is not woken again,
+    // and one of the next commits does it), unless the WAL has grown to
+    // twice the mark meanwhile: then it waits for the thread.
+    std::unique_lock running(checkpointer.checkpoint_mutex_, std::defer_lock);
+    if (wal_pages >= 2 * checkpointer.restart_pages_)
+      running.lock();
+    else if (!running.try_lock())
+      return SQLITE_OK;
+    int log_frames = 0, checkpointed = 0;
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+    // Complete: the next transaction restarts the WAL; no checkpoint may
+    // start on the other connection until it has committed.
+    if (log_frames >= 0 && checkpointed == log_frames) checkpointer.reset_pending_.store(true);
     return SQLITE_OK;
   }
   if (wal_pages < checkpointer.wake_pages_) return SQLITE_OK;
@@ -56,10 +67,11 @@ void WalCheckpointer::run() {
     requested_ = false;
     lock.unlock();
     {
+      std::lock_guard running(checkpoint_mutex_);
       // Busy or failed changes nothing: the WAL only grows until the next
       // checkpoint (or the writer's close) copies it.
-      std::lock_guard running(checkpoint_mutex_);
-      sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (!reset_pending_.load())
+        sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     lock.lock();
   }
@@ -77,9 +89,15 @@ int DeliveryCheckpoints::on_commit(void* self, sqlite3* db, const char*, int wal
   const auto& policy = *static_cast<DeliveryCheckpoints*>(self);
   if (wal_pages < policy.truncate_pages_) return SQLITE_OK;
   // The commit is already durable (synchronous = FULL): this only keeps the
-  // WAL short, so it must not make the delivery wait for a reader.
+  // WAL short, so it must not make the delivery wait. PASSIVE copies without
+  // blocking anyone; only when it copied everything does TRUNCATE follow,
+  // whose write lock is then held for the truncation alone.
   sqlite3_busy_timeout(db, 0);
-  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  int log_frames = 0, checkpointed = 0;
+  if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed) ==
+          SQLITE_OK &&
+      log_frames >= 0 && checkpointed == log_frames)
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_busy_timeout(db, policy.busy_timeout_ms_);
   return SQLITE_OK;
 }

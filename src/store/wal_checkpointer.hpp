@@ -1,6 +1,8 @@
-// WAL checkpoints of a batch import, in a thread and connection of their own.
+// WAL checkpoints off the write path: a batch import's in a thread and
+// connection of their own, an MDA delivery's only now and then.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -18,8 +20,19 @@ namespace dmarcq::store {
 // beside the writer's next transaction (WAL allows one checkpointer
 // alongside one writer). Past `restart_pages` the writer completes the
 // checkpoint itself, so that the WAL file starts over instead of growing
-// with the import. What is left at the end is checkpointed by the writer
-// connection's close, as before.
+// with the import (past twice that it waits for the thread to do so). What
+// is left at the end is checkpointed by the writer connection's close.
+//
+// SQLite before 3.51.3 (Debian 12 ships 3.40.1) has the "WAL-reset bug"
+// (https://sqlite.org/wal.html#walresetbug): a checkpoint that starts while
+// another connection's commit restarts the WAL can make a later checkpoint
+// skip frames, corrupting the database. A commit restarts the WAL only in a
+// transaction that began with every frame checkpointed. The thread's
+// checkpoints end complete only when no commit came during them, and it is
+// woken only by commits, after they are done; what remains is the writer's
+// own checkpoint, after which `reset_pending_` keeps the thread from
+// starting one until the next commit (the one that restarted the WAL) is
+// over.
 class WalCheckpointer {
  public:
   WalCheckpointer(Database& writer, const std::string& path, int busy_timeout_ms, int wake_pages,
@@ -36,10 +49,11 @@ class WalCheckpointer {
   Database own_;
   int wake_pages_, restart_pages_;
   std::mutex checkpoint_mutex_;  // held by whichever connection checkpoints
+  std::atomic<bool> reset_pending_{false};  // set and read under checkpoint_mutex_; cleared by the writer
   std::mutex mutex_;
   std::condition_variable wake_;
   bool requested_ = false, stopping_ = false;
-  std::thread thread_;  // last: starts once the rest is set up
+  std::thread thread_;
 };
 
 // MDA deliveries: one process, one commit each. SQLite's close would
@@ -47,8 +61,8 @@ class WalCheckpointer {
 // delivery creating the WAL again and syncing its directory: five fsyncs per
 // message in all). Instead the close leaves the WAL as it is, and a commit
 // that leaves more than `truncate_pages` in it checkpoints and truncates it,
-// without waiting for readers (busy: the next delivery tries again). The
-// WAL stays small because every process's first open reads all of it.
+// without waiting for readers or writers (busy: a later delivery does it).
+// The bound matters: every process's first open reads the whole WAL.
 class DeliveryCheckpoints {
  public:
   DeliveryCheckpoints(Database& db, int busy_timeout_ms, int truncate_pages);

@@ -189,18 +189,23 @@ TEST_CASE("background checkpoints copy the WAL into the database as a batch impo
     largest_wal = std::max(largest_wal, std::filesystem::file_size(options.path + "-wal", ec));
   };
   const auto initial_size = std::filesystem::file_size(options.path);
-  for (int i = 0; i < 10; ++i) store_one(i);
-  // ~750 pages: below the restart, so only the checkpointer thread copies
-  // them into the database file (waited for: it runs beside this thread).
+  for (int i = 0; i < 5; ++i) store_one(i);
+  // ~500 frames with the schema's: well below the writer's own checkpoint
+  // (1,024), so only the checkpointer thread copies them into the database
+  // file (waited for: it runs beside this thread).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::filesystem::file_size(options.path) < initial_size + 2u * 1024 * 1024 &&
+  while (std::filesystem::file_size(options.path) < initial_size + 1024u * 1024 &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  CHECK(std::filesystem::file_size(options.path) >= initial_size + 2u * 1024 * 1024);
-  for (int i = 10; i < 150; ++i) store_one(i);
-  // Restarted past 16 x 64 pages (4 MiB), plus what was committed while a
-  // checkpoint ran: never the whole import (44 MiB) in the WAL.
+  CHECK(std::filesystem::file_size(options.path) >= initial_size + 1024u * 1024);
+  for (int i = 5; i < 150; ++i) store_one(i);
+  StoreOptions both = options;
+  both.durable_commits = true;  // MDA's checkpoint policy and the batch's exclude each other
+  CHECK_THROWS_WITH(open_sqlite_store(both), Catch::Contains("exclude each other"));
+  // Restarted past 16 x 64 pages (4 MiB), waited for past twice that: the
+  // WAL file never holds the whole import (44 MiB).
   CHECK(largest_wal < 16u * 1024 * 1024);
+  CHECK(open_sqlite_store({options.path, true})->totals().reports == 150);  // a second connection sees all
   store.reset();
   CHECK(open_sqlite_store({options.path, true})->totals().reports == 150);
 }
@@ -229,7 +234,40 @@ TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[s
   }
   // Truncated past 128 pages (512 KiB): the 100 deliveries wrote ~2.4 MiB.
   CHECK(largest_wal < 1024u * 1024);
-  CHECK(open_sqlite_store({options.path, true})->totals().reports == 100);
+
+  // A reader inside a read transaction: the deliveries neither wait for it
+  // nor fail (their checkpoint cannot complete), and the next delivery
+  // after it truncates again.
+  {
+    auto reader = open_sqlite_store({options.path, true});
+    int seen = 0;
+    reader->for_each_report({}, [&](const StoredReport&) {
+      if (seen++ > 0) return;
+      for (int i = 100; i < 140; ++i) {
+        auto store = open_sqlite_store(options);
+        AggregateReport numbered = report;
+        numbered.report_id = "delivered-" + std::to_string(i);
+        const std::string bytes = std::string(20 * 1024, 'm') + std::to_string(i);
+        IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
+        in.raw_payload = bytes;
+        in.raw_payload_sha256 = "raw-" + std::to_string(i);
+        REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
+      }
+    });
+    CHECK(seen == 100);  // its snapshot: none of the 40 deliveries made during it
+  }
+  {
+    auto store = open_sqlite_store(options);
+    AggregateReport numbered = report;
+    numbered.report_id = "delivered-after";
+    const std::string bytes = std::string(20 * 1024, 'm') + "after";
+    IncomingReport in = incoming(numbered, "sha-after");
+    in.raw_payload = bytes;
+    in.raw_payload_sha256 = "raw-after";
+    REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
+  }
+  CHECK(std::filesystem::file_size(options.path + "-wal") < 1024u * 1024);
+  CHECK(open_sqlite_store({options.path, true})->totals().reports == 141);
   const auto check = test::run_command("sqlite3 " + test::quote(options.path) + " 'PRAGMA integrity_check'");
   CHECK(check.out == "ok\n");
 }
