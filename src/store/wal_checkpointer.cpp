@@ -29,8 +29,7 @@ WalCheckpointer::~WalCheckpointer() {
 
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char*, int wal_pages) {
   auto& checkpointer = *static_cast<WalCheckpointer*>(self);
-  // This commit is done: if it restarted the WAL, that is over.
-  checkpointer.reset_pending_.store(false);
+  const std::uint64_t commit = ++checkpointer.commits_;  // this one is done, restart of the WAL included
   if (wal_pages >= checkpointer.restart_pages_) {
     // The WAL starts over only when a write transaction begins with every
     // frame checkpointed, and the writer begins its next one at once: so
@@ -45,9 +44,9 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char*, int wal_pag
       return SQLITE_OK;
     int log_frames = 0, checkpointed = 0;
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
-    // Complete: the next transaction restarts the WAL; no checkpoint may
-    // start on the other connection until it has committed.
-    if (log_frames >= 0 && checkpointed == log_frames) checkpointer.reset_pending_.store(true);
+    // Complete: the next transaction restarts the WAL; the thread starts no
+    // checkpoint until it has committed.
+    if (log_frames >= 0 && checkpointed == log_frames) checkpointer.resume_at_ = commit + 1;
     return SQLITE_OK;
   }
   if (wal_pages < checkpointer.wake_pages_) return SQLITE_OK;
@@ -69,9 +68,13 @@ void WalCheckpointer::run() {
     {
       std::lock_guard running(checkpoint_mutex_);
       // Busy or failed changes nothing: the WAL only grows until the next
-      // checkpoint (or the writer's close) copies it.
-      if (!reset_pending_.load())
-        sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      // checkpoint (or the writer's close) copies it. Skipped: a later
+      // commit wakes the thread again.
+      if (commits_.load() >= resume_at_) {
+        int log_frames = 0, checkpointed = 0;
+        sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+        if (log_frames >= 0 && checkpointed == log_frames) resume_at_ = commits_.load() + 2;
+      }
     }
     lock.lock();
   }
@@ -89,15 +92,14 @@ int DeliveryCheckpoints::on_commit(void* self, sqlite3* db, const char*, int wal
   const auto& policy = *static_cast<DeliveryCheckpoints*>(self);
   if (wal_pages < policy.truncate_pages_) return SQLITE_OK;
   // The commit is already durable (synchronous = FULL): this only keeps the
-  // WAL short, so it must not make the delivery wait. PASSIVE copies without
-  // blocking anyone; only when it copied everything does TRUNCATE follow,
-  // whose write lock is then held for the truncation alone.
+  // WAL short, so it must not make the delivery wait (busy timeout 0: with
+  // another writer at work it copies what it can, as SQLite's automatic
+  // checkpoint would). Not a PASSIVE checkpoint first to shorten the write
+  // lock: a checkpoint starting right after a complete one, while another
+  // connection's commit restarts the WAL, is the WAL-reset bug's pattern
+  // (see WalCheckpointer). TRUNCATE holds the write lock as it restarts.
   sqlite3_busy_timeout(db, 0);
-  int log_frames = 0, checkpointed = 0;
-  if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed) ==
-          SQLITE_OK &&
-      log_frames >= 0 && checkpointed == log_frames)
-    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_busy_timeout(db, policy.busy_timeout_ms_);
   return SQLITE_OK;
 }

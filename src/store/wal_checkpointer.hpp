@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,12 +28,11 @@ namespace dmarcq::store {
 // (https://sqlite.org/wal.html#walresetbug): a checkpoint that starts while
 // another connection's commit restarts the WAL can make a later checkpoint
 // skip frames, corrupting the database. A commit restarts the WAL only in a
-// transaction that began with every frame checkpointed. The thread's
-// checkpoints end complete only when no commit came during them, and it is
-// woken only by commits, after they are done; what remains is the writer's
-// own checkpoint, after which `reset_pending_` keeps the thread from
-// starting one until the next commit (the one that restarted the WAL) is
-// over.
+// transaction that began with every frame checkpointed, that is after a
+// complete checkpoint. So after one, the thread starts no checkpoint until
+// the transaction that may restart the WAL has committed: the next commit
+// after the writer's own checkpoint (it runs in the commit hook), the second
+// next after the thread's (the next may have begun before it completed).
 class WalCheckpointer {
  public:
   WalCheckpointer(Database& writer, const std::string& path, int busy_timeout_ms, int wake_pages,
@@ -49,7 +49,8 @@ class WalCheckpointer {
   Database own_;
   int wake_pages_, restart_pages_;
   std::mutex checkpoint_mutex_;  // held by whichever connection checkpoints
-  std::atomic<bool> reset_pending_{false};  // set and read under checkpoint_mutex_; cleared by the writer
+  std::atomic<std::uint64_t> commits_{0};  // commit hooks entered
+  std::uint64_t resume_at_ = 0;  // under checkpoint_mutex_: the thread waits for this many commits
   std::mutex mutex_;
   std::condition_variable wake_;
   bool requested_ = false, stopping_ = false;
