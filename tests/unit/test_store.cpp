@@ -58,6 +58,21 @@ std::vector<StoredReport> all_reports(Store& store) {
   return reports;
 }
 
+// Stores one report named `name`, carrying a raw payload of `raw_bytes`
+// (its pages are most of what the commit writes), in a batch of its own.
+void store_with_raw_payload(Store& store, const AggregateReport& base, const std::string& name,
+                            std::size_t raw_bytes) {
+  AggregateReport report = base;
+  report.report_id = name;
+  const std::string raw = std::string(raw_bytes, 'r') + name;
+  IncomingReport in = incoming(report, "sha-" + name);
+  in.raw_payload = raw;
+  in.raw_payload_sha256 = "raw-" + name;
+  auto batch = store.begin_batch();
+  REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
+  batch->commit();
+}
+
 }  // namespace
 
 TEST_CASE("a new database is migrated to the latest schema", "[store]") {
@@ -175,16 +190,8 @@ TEST_CASE("background checkpoints copy the WAL into the database as a batch impo
   auto store = open_sqlite_store(options);
   const AggregateReport report = make_report("big", 1);
   std::uintmax_t largest_wal = 0;
-  auto store_one = [&](int i) {  // ~75 pages per commit, mostly one raw payload
-    AggregateReport numbered = report;
-    numbered.report_id = "big-" + std::to_string(i);
-    const std::string bytes = std::string(300 * 1024, 'r') + std::to_string(i);
-    IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
-    in.raw_payload = bytes;
-    in.raw_payload_sha256 = "raw-" + std::to_string(i);
-    auto batch = store->begin_batch();
-    REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
-    batch->commit();
+  auto store_one = [&](int i) {  // ~75 pages per commit
+    store_with_raw_payload(*store, report, "big-" + std::to_string(i), 300 * 1024);
     std::error_code ec;
     largest_wal = std::max(largest_wal, std::filesystem::file_size(options.path + "-wal", ec));
   };
@@ -219,13 +226,7 @@ TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[s
   std::uintmax_t largest_wal = 0;
   for (int i = 0; i < 100; ++i) {  // one store per delivery, as one process per message
     auto store = open_sqlite_store(options);
-    AggregateReport numbered = report;
-    numbered.report_id = "delivered-" + std::to_string(i);
-    const std::string bytes = std::string(20 * 1024, 'm') + std::to_string(i);  // ~6 pages
-    IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
-    in.raw_payload = bytes;
-    in.raw_payload_sha256 = "raw-" + std::to_string(i);
-    REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
+    store_with_raw_payload(*store, report, "delivered-" + std::to_string(i), 20 * 1024);  // ~6 pages
     store.reset();
     // Closed without a checkpoint: the commit is in the WAL, which stays.
     std::error_code ec;
@@ -244,29 +245,12 @@ TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[s
     int seen = 0;
     reader->for_each_report({}, [&](const StoredReport&) {
       if (seen++ > 0) return;
-      for (int i = 100; i < 140; ++i) {
-        auto store = open_sqlite_store(options);
-        AggregateReport numbered = report;
-        numbered.report_id = "delivered-" + std::to_string(i);
-        const std::string bytes = std::string(20 * 1024, 'm') + std::to_string(i);
-        IncomingReport in = incoming(numbered, "sha-" + std::to_string(i));
-        in.raw_payload = bytes;
-        in.raw_payload_sha256 = "raw-" + std::to_string(i);
-        REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
-      }
+      for (int i = 100; i < 140; ++i)
+        store_with_raw_payload(*open_sqlite_store(options), report, "delivered-" + std::to_string(i), 20 * 1024);
     });
     CHECK(seen == 100);  // its snapshot: none of the 40 deliveries made during it
   }
-  {
-    auto store = open_sqlite_store(options);
-    AggregateReport numbered = report;
-    numbered.report_id = "delivered-after";
-    const std::string bytes = std::string(20 * 1024, 'm') + "after";
-    IncomingReport in = incoming(numbered, "sha-after");
-    in.raw_payload = bytes;
-    in.raw_payload_sha256 = "raw-after";
-    REQUIRE(store->add_reports({in})[0].outcome == AddOutcome::stored);
-  }
+  store_with_raw_payload(*open_sqlite_store(options), report, "delivered-after", 20 * 1024);
   CHECK(std::filesystem::file_size(options.path + "-wal") < 1024u * 1024);
   CHECK(open_sqlite_store({options.path, true})->totals().reports == 141);
   const auto check = test::run_command("sqlite3 " + test::quote(options.path) + " 'PRAGMA integrity_check'");
