@@ -99,6 +99,10 @@ void set_wal_mode(Database& db, int busy_timeout_ms) {
 }  // namespace
 
 SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
+  // Each installs its own WAL hook: refused before anything is opened.
+  if (options.durable_commits && options.background_checkpoints)
+    throw Failure(ErrorKind::internal, "durable commits (MDA) and background checkpoints (batch) exclude each other",
+                  options.path);
   if (options.read_only) {
     if (!std::filesystem::exists(options.path))
       throw Failure(ErrorKind::io,
@@ -130,9 +134,6 @@ SqliteStore::SqliteStore(const StoreOptions& options) : options_(options) {
   // 128 pages: a few deliveries' worth (measured: 32 and 512 were no faster).
   if (!options.read_only && options.durable_commits)
     delivery_checkpoints_ = std::make_unique<DeliveryCheckpoints>(db_, options.busy_timeout_ms, 128);
-  if (options.durable_commits && options.background_checkpoints)
-    throw Failure(ErrorKind::internal, "durable commits (MDA) and background checkpoints (batch) exclude each other",
-                  options.path);
   if (!options.read_only && options.background_checkpoints) {
     const int wake_pages = std::clamp(options.checkpoint_pages, 1, 1 << 20);
     checkpointer_ = std::make_unique<WalCheckpointer>(db_, options.path, options.busy_timeout_ms, wake_pages,
