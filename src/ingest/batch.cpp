@@ -140,6 +140,36 @@ class CommittedInputs {
   bool finished_ = false;
 };
 
+// Parsed models the writer has stored, handed back to the parse workers to
+// be freed there. Freed by the writer, their blocks went back to the parse
+// worker's malloc arena under its lock, which both threads then waited on:
+// handing them back cut the 10k batch's CPU by ~6% (README, "Performance").
+class UsedExtractions {
+ public:
+  void give(std::vector<Expected<Extraction>>& used) {
+    {
+      std::lock_guard lock(mutex_);
+      if (used_.empty()) {
+        used_.swap(used);
+      } else {
+        for (auto& extraction : used) used_.push_back(std::move(extraction));
+      }
+    }
+    used.clear();
+  }
+
+  // Moves what was given into `out`, to be destroyed outside the lock.
+  void take(std::vector<Expected<Extraction>>& out) {
+    out.clear();
+    std::lock_guard lock(mutex_);
+    out.swap(used_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Expected<Extraction>> used_;
+};
+
 }  // namespace
 
 BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSettings& settings,
@@ -155,14 +185,18 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
   std::exception_ptr failure;
   BatchTotals totals;
   CommittedInputs committed;
+  UsedExtractions used_extractions;
 
   std::vector<std::thread> parsers;
   std::atomic<unsigned> parsers_left{workers};
   for (unsigned i = 0; i < workers; ++i) {
     parsers.emplace_back([&] {
       std::vector<BatchItem> items;
+      std::vector<Expected<Extraction>> used;
       bool open = true;
       while (open && to_parse.pop(items, kParseBatch, std::chrono::milliseconds(200))) {
+        used_extractions.take(used);
+        used.clear();
         for (BatchItem& item : items) {
           auto extraction = extract_reports(item.bytes, item.name, settings.ingest.limits);
           if (!to_store.push(Parsed{std::move(item), std::move(extraction)})) {
@@ -187,6 +221,7 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
         committed.add(pending);
       };
       std::vector<Parsed> arrived;
+      std::vector<Expected<Extraction>> used;
       bool open = true;
       while (open) {
         open = to_store.pop(arrived, kStoreBatch, std::chrono::milliseconds(50));
@@ -210,8 +245,10 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
           if (outcome.kept) ++totals.kept;
           parsed.item.bytes = std::string();  // nothing but the outcome waits for the commit
           pending.push_back(Pending{std::move(parsed.item), std::move(outcome)});
+          used.push_back(std::move(parsed.extraction));
           if (pending.size() >= settings.commit_every_inputs) commit();
         }
+        used_extractions.give(used);
         if (batch && std::chrono::steady_clock::now() - opened_at >= settings.commit_every) commit();
       }
       commit();
