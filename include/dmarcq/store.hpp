@@ -29,6 +29,10 @@ struct StoreOptions {
   // that (64 MiB).
   bool background_checkpoints = false;
   int checkpoint_pages = 1000;
+  // Batch imports: records and rollup rows are written with multi-row
+  // INSERTs, prepared per chunk size on first use (not worth preparing for
+  // one MDA delivery).
+  bool multi_row_inserts = false;
 };
 
 enum class AddOutcome {

@@ -328,6 +328,7 @@ int run_batch_import(const GlobalOptions& global, const IngestOptions& options) 
   Reporter reporter(options);
   StoreOptions store_settings = store_options(global, false);
   store_settings.background_checkpoints = true;
+  store_settings.multi_row_inserts = true;
   auto store = open_sqlite_store(store_settings);
   InputWalker walker(options, reporter);
   BatchSettings settings;

@@ -281,27 +281,43 @@ void append_profile_key(std::string& key, std::string_view header_from, std::str
   append_key_field(key, unaligned_spf);
 }
 
+// One rollup row as combine() makes it, kept until its chunk is written.
+template <typename Key>
+struct Combined {
+  Key key;
+  std::string reporters;
+  std::int64_t messages, records, first, last;
+};
+
 struct RollupWriter::Sums {
   std::vector<Entry<WindowKey>> windows;
   std::vector<Entry<MonthKey>> months;
+  std::vector<Combined<WindowKey>> combined_windows;  // flush_in_chunks' scratch
+  std::vector<Combined<MonthKey>> combined_months;
   std::size_t accepted_windows = 0, accepted_months = 0;  // the rest is the staged input's
 };
 
 namespace {
 
-constexpr std::string_view kWindowUpsert =
+constexpr std::string_view kWindowInsert =
     "INSERT INTO source_windows (end_ts, begin_ts, domain, source, profile, verdict, reporters, messages, "
-    "records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO UPDATE SET "
+    "records)";
+constexpr std::string_view kWindowConflict =
+    " ON CONFLICT DO UPDATE SET "
     "messages = messages + excluded.messages, records = records + excluded.records, "
     "reporters = CASE WHEN reporters = excluded.reporters THEN reporters "
     "ELSE dmarcq_union_ids(reporters, excluded.reporters) END";
-constexpr std::string_view kMonthUpsert =
+constexpr std::string_view kMonthInsert =
     "INSERT INTO source_months (month, domain, source, profile, verdict, first_seen, last_seen, reporters, "
-    "messages, records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET "
+    "messages, records)";
+constexpr std::string_view kMonthConflict =
+    " ON CONFLICT DO UPDATE SET "
     "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
     "messages = messages + excluded.messages, records = records + excluded.records, "
     "reporters = CASE WHEN reporters = excluded.reporters THEN reporters "
     "ELSE dmarcq_union_ids(reporters, excluded.reporters) END";
+// Rows per multi-row UPSERT (MultiRowInsert) in batch imports and rebuilds.
+constexpr std::size_t kUpsertChunkRows = 32;
 
 // One row per record of the reports matching a condition on `rp`, with what
 // the rollup needs; the auth texts are computed as dkim_auth_text() does.
@@ -320,8 +336,9 @@ std::string base_rows_sql(std::string_view report_condition) {
 
 }  // namespace
 
-RollupWriter::RollupWriter(const Database& db)
+RollupWriter::RollupWriter(const Database& db, bool multi_row)
     : db_(db),
+      multi_row_(multi_row),
       find_reporter_(db.prepare("SELECT id FROM reporters WHERE org_name = ?1")),
       insert_reporter_(db.prepare("INSERT INTO reporters (org_name) VALUES (?1)")),
       insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
@@ -341,8 +358,12 @@ RollupWriter::RollupWriter(const Database& db)
       upsert_window_((sqlite3_create_function_v2(db.get(), "dmarcq_union_ids", -1,
                                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                                  union_ids_function, nullptr, nullptr, nullptr),
-                      db.prepare(kWindowUpsert))),
-      upsert_month_(db.prepare(kMonthUpsert)),
+                      db.prepare(std::string(kWindowInsert) +
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" + std::string(kWindowConflict)))),
+      upsert_month_(db.prepare(std::string(kMonthInsert) + " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" +
+                               std::string(kMonthConflict))),
+      upsert_windows_(db, std::string(kWindowInsert), 9, std::string(kWindowConflict), kUpsertChunkRows),
+      upsert_months_(db, std::string(kMonthInsert), 10, std::string(kMonthConflict), kUpsertChunkRows),
       windows_of_payload_(db, "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
@@ -490,17 +511,49 @@ void RollupWriter::flush() {
   Sums& sums = *sums_;
   sums.windows.resize(sums.accepted_windows);  // nothing is staged at a commit
   sums.months.resize(sums.accepted_months);
-  combine(sums.windows, [this](const WindowKey& k, std::string_view reporters, std::int64_t messages,
-                               std::int64_t records, std::int64_t, std::int64_t) {
-    upsert_window_.bind(1, k.end).bind(2, k.begin).bind(3, k.domain).bind(4, k.source).bind(5, k.profile)
-        .bind(6, k.verdict).bind(7, reporters).bind(8, messages).bind(9, records).run();
-  });
-  combine(sums.months, [this](const MonthKey& k, std::string_view reporters, std::int64_t messages,
-                              std::int64_t records, std::int64_t first, std::int64_t last) {
-    upsert_month_.bind(1, k.month).bind(2, k.domain).bind(3, k.source).bind(4, k.profile).bind(5, k.verdict)
-        .bind(6, first).bind(7, last).bind(8, reporters).bind(9, messages).bind(10, records).run();
-  });
+  if (multi_row_) {
+    flush_in_chunks(sums);
+  } else {
+    combine(sums.windows, [this](const WindowKey& k, std::string_view reporters, std::int64_t messages,
+                                 std::int64_t records, std::int64_t, std::int64_t) {
+      upsert_window_.bind(1, k.end).bind(2, k.begin).bind(3, k.domain).bind(4, k.source).bind(5, k.profile)
+          .bind(6, k.verdict).bind(7, reporters).bind(8, messages).bind(9, records).run();
+    });
+    combine(sums.months, [this](const MonthKey& k, std::string_view reporters, std::int64_t messages,
+                                std::int64_t records, std::int64_t first, std::int64_t last) {
+      upsert_month_.bind(1, k.month).bind(2, k.domain).bind(3, k.source).bind(4, k.profile).bind(5, k.verdict)
+          .bind(6, first).bind(7, last).bind(8, reporters).bind(9, messages).bind(10, records).run();
+    });
+  }
   sums.accepted_windows = sums.accepted_months = 0;
+}
+
+void RollupWriter::flush_in_chunks(Sums& sums) {
+  auto& windows = sums.combined_windows;
+  combine(sums.windows, [&windows](const WindowKey& k, std::string_view reporters, std::int64_t messages,
+                                   std::int64_t records, std::int64_t, std::int64_t) {
+    windows.push_back({k, std::string(reporters), messages, records, 0, 0});
+  });
+  upsert_windows_.run(windows.size(), [&windows](Statement& s, int at, std::size_t i) {
+    const Combined<WindowKey>& w = windows[i];
+    s.bind(at, w.key.end).bind(at + 1, w.key.begin).bind(at + 2, w.key.domain).bind(at + 3, w.key.source)
+        .bind(at + 4, w.key.profile).bind(at + 5, w.key.verdict).bind_static(at + 6, std::string_view(w.reporters))
+        .bind(at + 7, w.messages).bind(at + 8, w.records);
+  });
+  windows.clear();
+
+  auto& months = sums.combined_months;
+  combine(sums.months, [&months](const MonthKey& k, std::string_view reporters, std::int64_t messages,
+                                 std::int64_t records, std::int64_t first, std::int64_t last) {
+    months.push_back({k, std::string(reporters), messages, records, first, last});
+  });
+  upsert_months_.run(months.size(), [&months](Statement& s, int at, std::size_t i) {
+    const Combined<MonthKey>& m = months[i];
+    s.bind(at, m.key.month).bind(at + 1, m.key.domain).bind(at + 2, m.key.source).bind(at + 3, m.key.profile)
+        .bind(at + 4, m.key.verdict).bind(at + 5, m.first).bind(at + 6, m.last)
+        .bind_static(at + 7, std::string_view(m.reporters)).bind(at + 8, m.messages).bind(at + 9, m.records);
+  });
+  months.clear();
 }
 
 void RollupWriter::add_from_base_tables(std::string_view condition, const std::function<void(Statement&)>& bind,
@@ -591,7 +644,7 @@ std::int64_t rebuild_rollups_in_transaction(Database& db) {
   db.exec("UPDATE rollup_sources SET first_end = NULL");
   db.exec("DELETE FROM report_spans");
   {
-    RollupWriter writer(db);
+    RollupWriter writer(db, true);
     writer.add_from_base_tables("1", [](Statement&) {}, true);
   }
   Statement count = db.prepare("SELECT count(*) FROM source_windows");

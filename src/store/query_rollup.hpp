@@ -71,7 +71,9 @@ struct ReportWindow {
 // discard(), as its ROLLBACK TO drops its rows.
 class RollupWriter {
  public:
-  explicit RollupWriter(const Database& db);
+  // multi_row: rows are written with multi-row UPSERTs (batch imports and
+  // rebuilds; one MDA delivery would pay for preparing them).
+  explicit RollupWriter(const Database& db, bool multi_row = false);
   ~RollupWriter();
   RollupWriter(const RollupWriter&) = delete;
   RollupWriter& operator=(const RollupWriter&) = delete;
@@ -104,11 +106,14 @@ class RollupWriter {
   // Also keeps rollup_sources.first_end (the earliest report end) current.
   std::int64_t source_id(std::string_view source_ip, std::string_view ip);
   std::int64_t profile_id(const RollupRecord& record);
+  void flush_in_chunks(Sums& sums);
 
   const Database& db_;
+  bool multi_row_;
   Statement find_reporter_, insert_reporter_, insert_span_, find_domain_, insert_domain_,
       find_source_, insert_source_, update_first_end_, find_profile_, insert_profile_, upsert_window_,
       upsert_month_;
+  MultiRowInsert upsert_windows_, upsert_months_;
   LazyStatement windows_of_payload_, delete_window_;  // reprocess only
   std::unordered_map<std::string, std::int64_t> reporters_, domains_, profiles_;
   struct KnownSource {

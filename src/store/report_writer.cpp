@@ -43,6 +43,31 @@ void bind_text_or_null(Statement& statement, int index, std::string_view text) {
     statement.bind_static(index, text);
 }
 
+// Binds one records row to the parameters first .. first + 21, without copies:
+// `record` and `encoded` must outlive the statement's next run.
+void bind_record(Statement& s, int first, std::int64_t report_row, const Record& r, const EncodedRecord& e) {
+  const int at = first - 1;
+  s.bind_static(at + 1, report_row).bind_static(at + 2, std::string_view(r.source_ip));
+  if (r.source_ip_valid)
+    s.bind_blob_static(at + 3, r.source_ip_key.data(), r.source_ip_key.size());
+  else
+    s.bind_null(at + 3);
+  s.bind_static(at + 4, r.count);
+  bind_enum(s, at + 5, r.disposition);
+  bind_enum(s, at + 7, r.policy_evaluated_dkim);
+  bind_enum(s, at + 9, r.policy_evaluated_spf);
+  s.bind_static(at + 11, std::string_view(r.header_from)).bind_static(at + 12, r.envelope_from)
+      .bind_static(at + 13, r.envelope_to);
+  const AlignmentVerdict& v = r.verdict;
+  s.bind_static(at + 14, std::int64_t{v.dkim_aligned}).bind_static(at + 15, std::int64_t{v.spf_aligned});
+  s.bind_static(at + 16, std::int64_t{v.dmarc_pass}).bind_static(at + 17, to_string(v.traffic_class));
+  bind_text_or_null(s, at + 18, v.unaligned_dkim_pass_domain);
+  bind_text_or_null(s, at + 19, v.unaligned_spf_pass_domain);
+  bind_text_or_null(s, at + 20, e.dkim_json);
+  bind_text_or_null(s, at + 21, e.spf_json);
+  bind_text_or_null(s, at + 22, e.reasons_json);
+}
+
 std::optional<std::string> join_lines(const std::vector<std::string>& lines) {
   if (lines.empty()) return std::nullopt;
   std::string joined;
@@ -144,16 +169,26 @@ std::string content_fingerprint(const AggregateReport& report) {
   return sha256_hex(text);
 }
 
+constexpr std::string_view kInsertRecords =
+    "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, dkim_evaluated, "
+    "dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, envelope_from, envelope_to, "
+    "dkim_aligned, spf_aligned, dmarc_pass, class, unaligned_dkim_domain, unaligned_spf_domain, dkim, spf, "
+    "reasons)";
+
 struct SqliteStore::WriteStatements {
-  explicit WriteStatements(const Database& db);
+  WriteStatements(const Database& db, bool multi_row);
   Statement find_payload, find_key, insert_report, insert_record, find_raw, insert_raw;
   // Rarely run: prepared on first use.
   LazyStatement find_conflict, insert_conflict, find_rejected, insert_rejected, touch_rejected,
       delete_rejected, delete_reports_of_payload;
+  // Batch imports (StoreOptions::multi_row_inserts): a report's records in
+  // chunks of up to 16 rows per INSERT.
+  bool multi_row_inserts;
+  MultiRowInsert insert_records;
   RollupWriter rollup;  // schema/005_rollup_v2.sql, kept in the same transaction
 };
 
-SqliteStore::WriteStatements::WriteStatements(const Database& db)
+SqliteStore::WriteStatements::WriteStatements(const Database& db, bool multi_row)
     : find_payload(db.prepare("SELECT id FROM reports WHERE payload_sha256 = ?1")),
       find_key(db.prepare(
           "SELECT id, content_sha256 FROM reports "
@@ -167,12 +202,9 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
           "attachment_name, ingested_at, raw_payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
           "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
           "?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43)")),
-      insert_record(db.prepare(
-          "INSERT INTO records (report, source_ip, ip, count, disposition, disposition_raw, "
-          "dkim_evaluated, dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, "
-          "envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_pass, class, "
-          "unaligned_dkim_domain, unaligned_spf_domain, dkim, spf, reasons) VALUES (?1, ?2, ?3, ?4, ?5, "
-          "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)")),
+      insert_record(db.prepare(std::string(kInsertRecords) +
+                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                               "?16, ?17, ?18, ?19, ?20, ?21, ?22)")),
       find_raw(db.prepare("SELECT id FROM raw_payloads WHERE sha256 = ?1")),
       insert_raw(db.prepare("INSERT INTO raw_payloads (sha256, bytes, received_at) VALUES (?1, ?2, ?3)")),
       find_conflict(db, "SELECT 1 FROM conflicts WHERE payload_sha256 = ?1"),
@@ -188,7 +220,9 @@ SqliteStore::WriteStatements::WriteStatements(const Database& db)
           "WHERE id = ?1"),
       delete_rejected(db, "DELETE FROM rejected WHERE id = ?1"),
       delete_reports_of_payload(db, "DELETE FROM reports WHERE raw_payload = ?1"),
-      rollup(db) {}
+      multi_row_inserts(multi_row),
+      insert_records(db, std::string(kInsertRecords), 22, "", 16),
+      rollup(db, multi_row) {}
 
 namespace {
 
@@ -400,6 +434,14 @@ std::int64_t SqliteWriteBatch::insert_report(const IncomingReport& incoming,
 void SqliteWriteBatch::insert_records(const AggregateReport& report, const EncodedRecords* encoded,
                                       std::int64_t report_row) {
   w_.rollup.begin_report(report.policy.domain, report.org_name, report.begin, report.end);
+  if (w_.multi_row_inserts && encoded) {
+    w_.insert_records.run(report.records.size(), [&](Statement& s, int first, std::size_t i) {
+      bind_record(s, first, report_row, report.records[i], (*encoded)[i]);
+    });
+    for (std::size_t i = 0; i < report.records.size(); ++i)
+      w_.rollup.add_record(rollup_record_of(report.records[i], (*encoded)[i]));
+    return;
+  }
   for (std::size_t i = 0; i < report.records.size(); ++i) {
     const Record& r = report.records[i];
     EncodedRecord e;
@@ -410,26 +452,8 @@ void SqliteWriteBatch::insert_records(const AggregateReport& report, const Encod
       const EncodedSpans spans = encode_record(r, scratch_);  // before viewing scratch_
       e = view_of(spans, scratch_);
     }
-    Statement& s = w_.insert_record;
-    s.bind_static(1, report_row).bind_static(2, std::string_view(r.source_ip));
-    if (r.source_ip_valid)
-      s.bind_blob_static(3, r.source_ip_key.data(), r.source_ip_key.size());
-    else
-      s.bind_null(3);
-    s.bind_static(4, r.count);
-    bind_enum(s, 5, r.disposition);
-    bind_enum(s, 7, r.policy_evaluated_dkim);
-    bind_enum(s, 9, r.policy_evaluated_spf);
-    s.bind_static(11, std::string_view(r.header_from)).bind_static(12, r.envelope_from).bind_static(13, r.envelope_to);
-    const AlignmentVerdict& v = r.verdict;
-    s.bind_static(14, std::int64_t{v.dkim_aligned}).bind_static(15, std::int64_t{v.spf_aligned});
-    s.bind_static(16, std::int64_t{v.dmarc_pass}).bind_static(17, to_string(v.traffic_class));
-    bind_text_or_null(s, 18, v.unaligned_dkim_pass_domain);
-    bind_text_or_null(s, 19, v.unaligned_spf_pass_domain);
-    bind_text_or_null(s, 20, e.dkim_json);
-    bind_text_or_null(s, 21, e.spf_json);
-    bind_text_or_null(s, 22, e.reasons_json);
-    s.run();
+    bind_record(w_.insert_record, 1, report_row, r, e);
+    w_.insert_record.run();
     w_.rollup.add_record(rollup_record_of(r, e));
   }
 }
@@ -437,7 +461,7 @@ void SqliteWriteBatch::insert_records(const AggregateReport& report, const Encod
 }  // namespace
 
 std::unique_ptr<WriteBatch> SqliteStore::begin_batch() {
-  if (!write_) write_ = std::make_shared<WriteStatements>(db_);
+  if (!write_) write_ = std::make_shared<WriteStatements>(db_, options_.multi_row_inserts);
   if (!failure_writer_) failure_writer_ = std::make_shared<FailureWriter>(db_);
   return std::make_unique<SqliteWriteBatch>(db_, *write_, *failure_writer_);
 }

@@ -176,4 +176,35 @@ void WriteTransaction::commit() {
   open_ = false;
 }
 
+MultiRowInsert::MultiRowInsert(const Database& db, std::string head, int columns, std::string tail,
+                               std::size_t max_rows)
+    : db_(&db), head_(std::move(head)), tail_(std::move(tail)), columns_(columns) {
+  std::size_t levels = 1;
+  while ((std::size_t{1} << levels) <= max_rows) ++levels;
+  chunks_.resize(levels);
+}
+
+std::size_t MultiRowInsert::chunk_level(std::size_t remaining) const {
+  std::size_t level = 0;
+  while (level + 1 < chunks_.size() && (std::size_t{2} << level) <= remaining) ++level;
+  return level;
+}
+
+Statement& MultiRowInsert::chunk_statement(std::size_t level) {
+  Statement& statement = chunks_[level];
+  if (!statement.get()) {
+    std::string row = "(";
+    for (int column = 0; column < columns_; ++column) row += column ? ", ?" : "?";
+    row += ')';
+    std::string sql = head_ + " VALUES ";
+    for (std::size_t i = 0; i < (std::size_t{1} << level); ++i) {
+      if (i) sql += ", ";
+      sql += row;
+    }
+    sql += tail_;
+    statement = db_->prepare(sql);
+  }
+  return statement;
+}
+
 }  // namespace dmarcq::store

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dmarcq/error.hpp"
 #include "dmarcq/model.hpp"
@@ -96,6 +97,41 @@ class LazyStatement {
   const Database* db_;
   std::string sql_;
   Statement statement_;
+};
+
+// One INSERT of many rows: "<head> VALUES (?, ...), (?, ...) <tail>", with a
+// statement per chunk of 1, 2, 4, ... max_rows rows, each prepared on first
+// use. A batch import binds a chunk of rows per step: SQLite's per-statement
+// work (opening and allocating cursors, reset) then comes once per chunk, not
+// once per row. `tail` (an ON CONFLICT clause) must not name parameters.
+class MultiRowInsert {
+ public:
+  MultiRowInsert(const Database& db, std::string head, int columns, std::string tail, std::size_t max_rows);
+
+  // Inserts rows 0 .. count-1 in chunks; bind_row(statement, first, row) binds
+  // row `row` to the parameters first .. first + columns - 1.
+  template <typename BindRow>
+  void run(std::size_t count, BindRow&& bind_row) {
+    std::size_t row = 0;
+    while (row < count) {
+      const std::size_t level = chunk_level(count - row);
+      const std::size_t rows = std::size_t{1} << level;
+      Statement& statement = chunk_statement(level);
+      for (std::size_t i = 0; i < rows; ++i) bind_row(statement, static_cast<int>(i) * columns_ + 1, row + i);
+      statement.run();
+      row += rows;
+    }
+  }
+
+ private:
+  // log2 of the largest chunk that fits in `remaining` rows and max_rows.
+  [[nodiscard]] std::size_t chunk_level(std::size_t remaining) const;
+  Statement& chunk_statement(std::size_t level);
+
+  const Database* db_;
+  std::string head_, tail_;
+  int columns_;
+  std::vector<Statement> chunks_;  // [level]: 2^level rows; empty until used
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back on destruction unless committed.

@@ -109,6 +109,81 @@ TEST_CASE("reports round-trip through the store", "[store]") {
   CHECK(stored[0].provenance.payload_sha256 == "sha-1");
 }
 
+TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]") {
+  // Chunks of 16, 8, 4, 2 and 1 rows (37 = 32 + 4 + 1 records), texts that
+  // need JSON escapes, a source that is not an IP, absent optional fields.
+  std::vector<AggregateReport> reports;
+  for (const std::size_t size : {37u, 16u, 1u, 7u}) {
+    AggregateReport report = make_report("r" + std::to_string(size), 3);
+    report.end += static_cast<std::int64_t>(size);  // windows of their own
+    const Record first = report.records.front();
+    report.records.clear();
+    for (std::size_t i = 0; i < size; ++i) {
+      Record record = first;
+      record.source_ip = "192.0.2." + std::to_string(i % 20);
+      record.count = static_cast<std::int64_t>(i + 1);
+      if (i % 5 == 3) {
+        record.source_ip = "not-an-ip-" + std::to_string(i);
+        record.source_ip_valid = false;
+      }
+      if (i % 4 == 1) record.envelope_from.reset();
+      if (i % 3 == 2) record.dkim.front().domain = "quote\"back\\slash\nnew\tline\x01" + std::to_string(i);
+      if (i % 7 == 6) record.reasons.clear();
+      report.records.push_back(record);
+    }
+    reports.push_back(std::move(report));
+  }
+
+  auto dump = [](const std::string& path) {
+    const std::string sql =
+        "SELECT report, source_ip, hex(ip), count, disposition, disposition_raw, dkim_evaluated, "
+        "dkim_evaluated_raw, spf_evaluated, spf_evaluated_raw, header_from, envelope_from, envelope_to, "
+        "dkim_aligned, spf_aligned, dmarc_pass, class, unaligned_dkim_domain, unaligned_spf_domain, "
+        "dkim, spf, reasons FROM records ORDER BY id; "
+        "SELECT * FROM source_windows ORDER BY 1, 2, 3, 4, 5, 6; "
+        "SELECT * FROM source_months ORDER BY 1, 2, 3, 4, 5; SELECT * FROM rollup_sources ORDER BY id";
+    const auto result = test::run_command("sqlite3 " + test::quote(path) + " " + test::quote(sql));
+    REQUIRE(result.exit_code == 0);
+    return result.out;
+  };
+  auto store_all = [&](const std::string& path, bool multi_row) {
+    StoreOptions options{path};
+    options.multi_row_inserts = multi_row;
+    auto store = open_sqlite_store(options);
+    auto batch = store->begin_batch();
+    for (const AggregateReport& report : reports) {
+      IncomingReport in = incoming(report, "sha-" + report.report_id);
+      in.encoded = encode_records(report);  // what the batch import's parse workers hand over
+      REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
+    }
+    batch->commit();
+    return store;
+  };
+
+  test::TempDir dir;
+  auto multi = store_all(dir.file("multi.db"), true);
+  store_all(dir.file("single.db"), false);
+  const std::string multi_rows = dump(dir.file("multi.db"));
+  CHECK(multi_rows == dump(dir.file("single.db")));
+  CHECK(std::count(multi_rows.begin(), multi_rows.end(), '\n') > 61);
+
+  const auto stored = all_reports(*multi);
+  REQUIRE(stored.size() == reports.size());
+  for (std::size_t r = 0; r < reports.size(); ++r) {
+    REQUIRE(stored[r].report.records.size() == reports[r].records.size());
+    for (std::size_t i = 0; i < reports[r].records.size(); ++i) {
+      const Record& back = stored[r].report.records[i];
+      const Record& original = reports[r].records[i];
+      CHECK(back.source_ip == original.source_ip);
+      CHECK(back.count == original.count);
+      CHECK(back.envelope_from == original.envelope_from);
+      CHECK(back.dkim == original.dkim);
+      CHECK(back.spf == original.spf);
+      CHECK(back.reasons == original.reasons);
+    }
+  }
+}
+
 TEST_CASE("duplicates and conflicts", "[store]") {
   test::TempDir dir;
   auto store = open_sqlite_store({dir.file("d.db")});
