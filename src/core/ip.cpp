@@ -26,14 +26,24 @@ bool IpAddress::is_v4() const {
 }
 
 std::string IpAddress::to_string() const {
-  char buffer[INET6_ADDRSTRLEN] = {};
   if (is_v4()) {
-    inet_ntop(AF_INET, bytes.data() + 12, buffer, sizeof buffer);
-  } else {
-    // glibc's inet_ntop follows RFC 5952: lowercase, longest zero run
-    // compressed (first on ties), a lone zero group never compressed.
-    inet_ntop(AF_INET6, bytes.data(), buffer, sizeof buffer);
+    // Dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf, ~2%
+    // of a batch import's parse worker (every record's source IP).
+    std::string text;
+    text.reserve(15);
+    for (std::size_t i = 12; i < 16; ++i) {
+      if (i > 12) text += '.';
+      const unsigned octet = bytes[i];
+      if (octet >= 100) text += static_cast<char>('0' + octet / 100);
+      if (octet >= 10) text += static_cast<char>('0' + octet / 10 % 10);
+      text += static_cast<char>('0' + octet % 10);
+    }
+    return text;
   }
+  // glibc's inet_ntop follows RFC 5952: lowercase, longest zero run
+  // compressed (first on ties), a lone zero group never compressed.
+  char buffer[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, bytes.data(), buffer, sizeof buffer);
   return buffer;
 }
 

@@ -10,21 +10,26 @@ namespace {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs of characters that need no escape are appended whole (a character
+  // at a time was ~3% of a batch import's parse worker).
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text, plain_from, i - plain_from);
+    plain_from = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
+      out += text[i];
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
     } else {
-      out += ch;
+      out += fmt::format("\\u{:04x}", c);
     }
   }
+  out.append(text, plain_from, text.size() - plain_from);
   out += '"';
 }
 

@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
 
 #include "dmarcq/ip.hpp"
@@ -16,6 +18,21 @@ TEST_CASE("IPv4 addresses are kept as dotted quads", "[ip]") {
   CHECK(canonical("192.0.2.1") == "192.0.2.1");
   CHECK(canonical("  203.0.113.9 \n") == "203.0.113.9");
   CHECK(parse_ip("192.0.2.1")->is_v4());
+}
+
+TEST_CASE("IPv4 dotted quads match inet_ntop for every octet value", "[ip]") {
+  // to_string formats IPv4 by hand; inet_ntop is the reference.
+  for (unsigned octet = 0; octet < 256; ++octet) {
+    const std::uint8_t quad[4] = {static_cast<std::uint8_t>(octet), static_cast<std::uint8_t>(255 - octet),
+                                  static_cast<std::uint8_t>(octet / 3), 0};
+    char expected[INET_ADDRSTRLEN] = {};
+    REQUIRE(inet_ntop(AF_INET, quad, expected, sizeof expected));
+    auto ip = parse_ip(expected);
+    REQUIRE(ip);
+    CHECK(ip->to_string() == expected);
+  }
+  CHECK(canonical("0.0.0.0") == "0.0.0.0");
+  CHECK(canonical("255.255.255.255") == "255.255.255.255");
 }
 
 TEST_CASE("IPv6 addresses are printed in RFC 5952 form", "[ip]") {
