@@ -2,6 +2,7 @@
 // directories are walked by the CLI. No third-party library here.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,8 +13,6 @@
 
 namespace dmarcq {
 
-// Plain strings, not std::filesystem::path (which keeps a parsed copy of
-// every component): a 100,000-message Maildir listing took 136 MB that way.
 struct MaildirMessage {
   std::string path;    // .../new/NAME or .../cur/NAME:2,FLAGS
   std::string folder;  // the Maildir (parent of new/ and cur/)
@@ -24,10 +23,33 @@ struct MaildirMessage {
 // A directory with cur/ and new/ subdirectories.
 bool is_maildir(const std::filesystem::path& dir);
 
-// Messages of new/ and cur/ in name order; Seen ones only with include_seen.
-// With `recursive`, also Maildir++ sub-folders (".Folder" directories).
-std::vector<MaildirMessage> list_maildir(const std::filesystem::path& dir, bool recursive,
-                                         bool include_seen);
+// The messages of Maildirs, listed before a batch import starts, kept
+// compactly: each name once in one buffer, the folder once for all its
+// messages. As MaildirMessage structs, a 100,000-message listing took ~17 MB
+// of the batch's 64 MB budget (as std::filesystem::path, 136 MB).
+class MaildirListing {
+ public:
+  // Appends the messages of new/ then cur/ of `dir`, each in name order;
+  // Seen ones only with include_seen. With `recursive`, then those of its
+  // Maildir++ sub-folders (".Folder" directories), in name order.
+  void add(const std::filesystem::path& dir, bool recursive, bool include_seen);
+
+  [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  [[nodiscard]] MaildirMessage operator[](std::size_t index) const;
+
+ private:
+  void add_folder(const std::filesystem::path& folder, bool include_seen);
+
+  struct Entry {
+    std::size_t name_at;
+    std::uint32_t name_size;
+    std::uint32_t folder;  // index in folders_
+    bool in_new, seen;
+  };
+  std::vector<std::string> folders_;
+  std::string names_;
+  std::vector<Entry> entries_;
+};
 
 // Marks a message processed per the Maildir spec: renamed into cur/ with the
 // S flag added (never rewritten, never deleted), in its own folder or in

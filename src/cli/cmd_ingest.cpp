@@ -215,8 +215,7 @@ class InputWalker {
         reporter.rejected_before_parsing(dir, make_error(ErrorKind::io, "not a Maildir (no cur/ and new/)"));
         continue;
       }
-      auto found = list_maildir(dir, options.recursive, options.all);
-      messages_.insert(messages_.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+      messages_.add(dir, options.recursive, options.all);
     }
     reporter.expect(static_cast<std::int64_t>(files_.size() + messages_.size()));
   }
@@ -284,7 +283,7 @@ class InputWalker {
   const IngestOptions& options_;
   Reporter& reporter_;
   std::vector<fs::path> files_;
-  std::vector<MaildirMessage> messages_;
+  MaildirListing messages_;
   std::size_t next_file_ = 0, next_message_ = 0;
   std::deque<BatchItem> queued_;
 };

@@ -25,28 +25,6 @@ std::string_view unique_part(std::string_view name) {
   return info == std::string_view::npos ? name : name.substr(0, info);
 }
 
-void list_folder(const fs::path& folder, bool include_seen, std::vector<MaildirMessage>& out) {
-  for (const char* sub : {"new", "cur"}) {
-    std::error_code ec;
-    std::vector<MaildirMessage> found;
-    for (fs::directory_iterator it(folder / sub, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.empty() || name[0] == '.') continue;  // dot files are not messages
-      if (!it->is_regular_file(ec)) continue;
-      MaildirMessage message;
-      message.path = it->path().string();
-      message.folder = folder.string();
-      message.in_new = std::strcmp(sub, "new") == 0;
-      message.seen = !message.in_new && flags_of(name).find('S') != std::string_view::npos;
-      if (message.seen && !include_seen) continue;
-      found.push_back(std::move(message));
-    }
-    std::sort(found.begin(), found.end(),
-              [](const MaildirMessage& a, const MaildirMessage& b) { return a.path < b.path; });
-    out.insert(out.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
-  }
-}
-
 }  // namespace
 
 bool is_maildir(const fs::path& dir) {
@@ -54,10 +32,9 @@ bool is_maildir(const fs::path& dir) {
   return fs::is_directory(dir / "cur", ec) && fs::is_directory(dir / "new", ec);
 }
 
-std::vector<MaildirMessage> list_maildir(const fs::path& dir, bool recursive, bool include_seen) {
-  std::vector<MaildirMessage> messages;
-  list_folder(dir, include_seen, messages);
-  if (!recursive) return messages;
+void MaildirListing::add(const fs::path& dir, bool recursive, bool include_seen) {
+  add_folder(dir, include_seen);
+  if (!recursive) return;
   std::vector<fs::path> folders;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -65,8 +42,43 @@ std::vector<MaildirMessage> list_maildir(const fs::path& dir, bool recursive, bo
     if (name.size() > 1 && name[0] == '.' && is_maildir(it->path())) folders.push_back(it->path());
   }
   std::sort(folders.begin(), folders.end());
-  for (const auto& folder : folders) list_folder(folder, include_seen, messages);
-  return messages;
+  for (const auto& folder : folders) add_folder(folder, include_seen);
+}
+
+void MaildirListing::add_folder(const fs::path& folder, bool include_seen) {
+  const auto folder_index = static_cast<std::uint32_t>(folders_.size());
+  folders_.push_back(folder.string());
+  for (const char* sub : {"new", "cur"}) {
+    const std::size_t first = entries_.size();
+    std::error_code ec;
+    for (fs::directory_iterator it(folder / sub, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.empty() || name[0] == '.') continue;  // dot files are not messages
+      if (!it->is_regular_file(ec)) continue;
+      const bool in_new = std::strcmp(sub, "new") == 0;
+      const bool seen = !in_new && flags_of(name).find('S') != std::string_view::npos;
+      if (seen && !include_seen) continue;
+      entries_.push_back(Entry{names_.size(), static_cast<std::uint32_t>(name.size()), folder_index, in_new, seen});
+      names_ += name;
+    }
+    const std::string_view names(names_);
+    std::sort(entries_.begin() + static_cast<std::ptrdiff_t>(first), entries_.end(),
+              [names](const Entry& a, const Entry& b) {
+                return names.substr(a.name_at, a.name_size) < names.substr(b.name_at, b.name_size);
+              });
+  }
+}
+
+MaildirMessage MaildirListing::operator[](std::size_t index) const {
+  const Entry& entry = entries_.at(index);
+  MaildirMessage message;
+  message.folder = folders_[entry.folder];
+  message.path = (fs::path(message.folder) / (entry.in_new ? "new" : "cur") /
+                  std::string_view(names_).substr(entry.name_at, entry.name_size))
+                     .string();
+  message.in_new = entry.in_new;
+  message.seen = entry.seen;
+  return message;
 }
 
 Expected<bool> mark_processed(const MaildirMessage& message,
