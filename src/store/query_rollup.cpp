@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
@@ -406,13 +407,77 @@ void RollupWriter::begin_report(std::string_view domain, std::string_view org_na
   month_ = month_of(begin);
 }
 
+SourceIdCache::Known* SourceIdCache::find(std::string_view address) {
+  if (slots_.empty()) return nullptr;
+  std::uint64_t high = 0, low = 0;
+  std::memcpy(&high, address.data(), 8);
+  std::memcpy(&low, address.data() + 8, 8);
+  for (std::size_t i = slot_of(high, low);; i = (i + 1) & (slots_.size() - 1)) {
+    Slot& slot = slots_[i];
+    if (!slot.used) return nullptr;
+    if (slot.high == high && slot.low == low) return &slot.known;
+  }
+}
+
+SourceIdCache::Known& SourceIdCache::insert(std::string_view address, Known known) {
+  if (2 * (size_ + 1) > slots_.size()) {
+    if (slots_.size() < kMaxSlots)
+      rehash(slots_.empty() ? 64 : 2 * slots_.size());
+    else
+      clear();
+  }
+  std::uint64_t high = 0, low = 0;
+  std::memcpy(&high, address.data(), 8);
+  std::memcpy(&low, address.data() + 8, 8);
+  std::size_t i = slot_of(high, low);
+  while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
+  slots_[i] = Slot{high, low, known, true};
+  ++size_;
+  return slots_[i].known;
+}
+
+void SourceIdCache::clear() {
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  size_ = 0;
+}
+
+std::size_t SourceIdCache::slot_of(std::uint64_t high, std::uint64_t low) const {
+  // splitmix64's finalizer over both halves: IPv4 sources differ in the low half only.
+  std::uint64_t h = high * 0x9e3779b97f4a7c15ULL ^ low;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return static_cast<std::size_t>(h) & (slots_.size() - 1);
+}
+
+void SourceIdCache::rehash(std::size_t slots) {
+  std::vector<Slot> old(slots);
+  old.swap(slots_);
+  size_ = 0;
+  for (const Slot& slot : old) {
+    if (!slot.used) continue;
+    std::size_t i = slot_of(slot.high, slot.low);
+    while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = slot;
+    ++size_;
+  }
+}
+
 std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_view ip) {
-  key_.assign(source_ip);
-  auto it = sources_.find(key_);
-  if (it == sources_.end()) {
-    KnownSource known{};
+  const bool is_address = ip.size() == 16;
+  SourceIdCache::Known* cached = nullptr;
+  if (is_address) {
+    cached = address_sources_.find(ip);
+  } else {
+    key_.assign(source_ip);
+    if (auto it = text_sources_.find(key_); it != text_sources_.end()) cached = &it->second;
+  }
+  if (!cached) {
+    SourceIdCache::Known known;
     insert_source_.bind(1, source_ip);
-    if (ip.size() == 16) insert_source_.bind_blob(2, ip.data(), ip.size());
+    if (is_address) insert_source_.bind_blob(2, ip.data(), ip.size());
     else insert_source_.bind_null(2);
     insert_source_.bind(3, end_).run();
     // Not RETURNING id: its ephemeral table cost more than asking for the
@@ -428,18 +493,18 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
       known = {find_source_.column_int(0), find_source_.column_int(1)};
       find_source_.reset();
     }
-    if (sources_.size() >= kMaxCachedIds) sources_.clear();
-    // Buckets for the whole cache once it is clearly a batch (clear() keeps
-    // them: no rehashing as it refills); not up front, where one MDA
-    // delivery would page in 256 KB of them (+63 page faults measured).
-    if (sources_.size() == 1024) sources_.reserve(kMaxCachedIds);
-    it = sources_.emplace(key_, known).first;
+    if (is_address) {
+      cached = &address_sources_.insert(ip, known);
+    } else {
+      if (text_sources_.size() >= kMaxCachedIds) text_sources_.clear();
+      cached = &text_sources_.emplace(key_, known).first->second;
+    }
   }
-  if (end_ < it->second.first_end) {  // reports imported out of order
-    update_first_end_.bind(1, it->second.id).bind(2, end_).run();
-    it->second.first_end = end_;
+  if (end_ < cached->first_end) {  // reports imported out of order
+    update_first_end_.bind(1, cached->id).bind(2, end_).run();
+    cached->first_end = end_;
   }
-  return it->second.id;
+  return cached->id;
 }
 
 std::int64_t RollupWriter::profile_id(const RollupRecord& r) {
@@ -497,7 +562,8 @@ void RollupWriter::discard() {
   // Dictionary rows inserted by the rolled-back input are gone: so are their ids.
   reporters_.clear();
   domains_.clear();
-  sources_.clear();
+  address_sources_.clear();
+  text_sources_.clear();
   profiles_.clear();
   spans_.clear();
 }

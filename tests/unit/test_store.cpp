@@ -8,6 +8,7 @@
 
 #include "../support/process.hpp"
 #include "dmarcq/error.hpp"
+#include "dmarcq/ip.hpp"
 #include "dmarcq/store.hpp"
 
 using namespace dmarcq;
@@ -182,6 +183,61 @@ TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]
       CHECK(back.reasons == original.reasons);
     }
   }
+}
+
+TEST_CASE("rollup sources stay right past the source id cache's capacity", "[store]") {
+  // 40,000 addresses: more than the writer caches (32,768), so it empties
+  // its cache and finds earlier sources in the database again.
+  auto report_with = [](const std::string& id, std::int64_t end, std::size_t first, std::size_t count) {
+    AggregateReport report = make_report(id, 1);
+    report.end = end;
+    const Record model = report.records.front();
+    report.records.clear();
+    for (std::size_t i = first; i < first + count; ++i) {
+      Record record = model;
+      record.source_ip = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                         std::to_string(i & 255);
+      record.source_ip_key = parse_ip(record.source_ip)->bytes;  // as normalize_report sets it
+      record.count = static_cast<std::int64_t>(i % 7 + 1);
+      report.records.push_back(record);
+    }
+    Record unusual = model;
+    unusual.source_ip = "unknown-host";
+    unusual.source_ip_valid = false;
+    unusual.source_ip_key = {};
+    report.records.push_back(unusual);
+    return report;
+  };
+  const AggregateReport later = report_with("later", 1'768'200'000, 0, 100);
+  const AggregateReport big = report_with("big", 1'768'100'000, 0, 40'000);
+  const AggregateReport again = report_with("again", 1'768'300'000, 39'900, 200);
+
+  test::TempDir dir;
+  const std::string path = dir.file("d.db");
+  StoreOptions options{path};
+  options.multi_row_inserts = true;
+  auto store = open_sqlite_store(options);
+  for (const AggregateReport* report : {&later, &big, &again}) {
+    IncomingReport in = incoming(*report, "sha-" + report->report_id);
+    in.encoded = encode_records(*report);
+    auto batch = store->begin_batch();
+    REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
+    batch->commit();
+  }
+  auto query = [&](const std::string& sql) {
+    const auto result = test::run_command("sqlite3 " + test::quote(path) + " " + test::quote(sql));
+    REQUIRE(result.exit_code == 0);
+    return result.out;
+  };
+  CHECK(query("SELECT count(*), count(ip) FROM rollup_sources") == "40101|40100\n");
+  // Every source's messages in the rollup are its records' messages.
+  CHECK(query("SELECT count(*) FROM (SELECT source_ip, sum(count) AS n FROM records GROUP BY source_ip) r "
+              "FULL JOIN (SELECT s.source_ip, sum(w.messages) AS n FROM source_windows w "
+              "JOIN rollup_sources s ON s.id = w.source GROUP BY s.source_ip) w USING (source_ip) "
+              "WHERE r.n IS NOT w.n") == "0\n");
+  // first_end: the earliest report a source is in, whatever the order of import.
+  CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768100000") == "40001\n");
+  CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768300000") == "100\n");
 }
 
 TEST_CASE("duplicates and conflicts", "[store]") {
