@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -14,27 +15,39 @@ namespace dmarcq {
 namespace {
 
 // A bounded multi-producer multi-consumer queue: keeps memory flat however
-// many inputs there are. Hand-offs are batched: a sleeping consumer is woken
-// once `wake_batch` items wait (or at its timeout, or at close), a blocked
+// many inputs there are. Bounded by a count and, when given a weight
+// function, by the weights' sum (bytes): a queue of giant reports must not
+// hold as many of them as of ordinary ones. It always takes one item, however
+// heavy. Hand-offs are batched: a sleeping consumer is woken once
+// `wake_batch` items wait (or at its timeout, or at close), a blocked
 // producer once the queue has drained to half. Waking a thread per item cost
 // ~7% of a batch import's CPU in futex calls and context switches (VM).
 template <typename T>
 class BoundedQueue {
  public:
-  BoundedQueue(std::size_t capacity, std::size_t wake_batch)
+  using Weigh = std::size_t (*)(const T&);
+
+  BoundedQueue(std::size_t capacity, std::size_t wake_batch, std::size_t max_weight = SIZE_MAX,
+               Weigh weigh = nullptr)
       : capacity_(std::max<std::size_t>(capacity, 1)),
-        wake_batch_(std::clamp<std::size_t>(wake_batch, 1, capacity_)) {}
+        wake_batch_(std::clamp<std::size_t>(wake_batch, 1, capacity_)),
+        max_weight_(max_weight),
+        weigh_(weigh) {}
 
   // False when the queue was closed (the consumer gave up).
   bool push(T value) {
+    const std::size_t weight = weigh_ ? weigh_(value) : 0;
     std::unique_lock lock(mutex_);
-    if (items_.size() >= capacity_ && !closed_) {
+    if (full(weight) && !closed_) {
       ++producers_waiting_;
-      not_full_.wait(lock, [&] { return items_.size() <= capacity_ / 2 || closed_; });
+      // Full by weight, it may hold fewer items than wake a consumer.
+      if (consumers_waiting_) not_empty_.notify_one();
+      not_full_.wait(lock, [&] { return drained() || closed_; });
       --producers_waiting_;
     }
     if (closed_) return false;
-    items_.push_back(std::move(value));
+    items_.push_back(Weighed{std::move(value), weight});
+    weight_ += weight;
     if (consumers_waiting_ && items_.size() >= wake_batch_) not_empty_.notify_one();
     return true;
   }
@@ -45,9 +58,10 @@ class BoundedQueue {
   bool pop(std::vector<T>& out, std::size_t most, std::chrono::milliseconds timeout) {
     out.clear();
     std::unique_lock lock(mutex_);
-    if (items_.size() < wake_batch_ && !closed_) {
+    if (items_.size() < wake_batch_ && !producers_waiting_ && !closed_) {
       ++consumers_waiting_;
-      not_empty_.wait_for(lock, timeout, [&] { return items_.size() >= wake_batch_ || closed_; });
+      not_empty_.wait_for(lock, timeout,
+                          [&] { return items_.size() >= wake_batch_ || producers_waiting_ || closed_; });
       --consumers_waiting_;
     }
     if (items_.empty()) return !closed_;
@@ -56,10 +70,11 @@ class BoundedQueue {
     // throw (Parsed), and a parsed report's views point into its input's bytes.
     out.reserve(taken);
     for (std::size_t i = 0; i < taken; ++i) {
-      out.push_back(std::move(items_.front()));
+      out.push_back(std::move(items_.front().value));
+      weight_ -= items_.front().weight;
       items_.pop_front();
     }
-    if (producers_waiting_ && items_.size() <= capacity_ / 2) not_full_.notify_all();
+    if (producers_waiting_ && drained()) not_full_.notify_all();
     // Another consumer may take the rest.
     if (consumers_waiting_ && items_.size() >= wake_batch_) not_empty_.notify_one();
     return true;
@@ -73,10 +88,21 @@ class BoundedQueue {
   }
 
  private:
-  std::size_t capacity_, wake_batch_;
+  struct Weighed {
+    T value;
+    std::size_t weight;
+  };
+  bool full(std::size_t incoming) const {
+    return items_.size() >= capacity_ || (!items_.empty() && weight_ + incoming > max_weight_);
+  }
+  bool drained() const { return items_.size() <= capacity_ / 2 && weight_ <= max_weight_ / 2; }
+
+  std::size_t capacity_, wake_batch_, max_weight_;
+  Weigh weigh_;
+  std::size_t weight_ = 0;
   std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<T> items_;
+  std::deque<Weighed> items_;
   std::size_t producers_waiting_ = 0, consumers_waiting_ = 0;
   bool closed_ = false;
 };
@@ -88,6 +114,21 @@ struct Parsed {
   BatchItem item;
   Expected<Extraction> extraction;
 };
+
+// About what a parsed input holds in memory: its bytes, its reports' XML
+// payloads, and ~1 KB per record (a Record is 440 bytes, plus its auth
+// results and their encoded JSON). ~47 KB for an email of 25 records, as
+// the 10k batch's peak RSS grew per queued input.
+std::size_t weight_of(const Parsed& parsed) {
+  std::size_t bytes = parsed.item.bytes.size();
+  if (parsed.extraction) {
+    for (const ParsedReport& report : parsed.extraction->reports)
+      bytes += report.payload.size() + 1000 * report.report.records.size();
+  }
+  return bytes;
+}
+
+std::size_t weight_of_input(const BatchItem& item) { return item.bytes.size(); }
 
 // What the writer keeps of an input until its transaction commits.
 struct Pending {
@@ -176,12 +217,13 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
                       const std::function<void(const BatchItem&, const InputOutcome&)>& on_outcome) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned workers = settings.workers ? settings.workers : std::max(1u, cores - 1);
-  BoundedQueue<BatchItem> to_parse(workers * 16, kParseBatch);
+  // Inputs read ahead: 16 per worker, and no more than 16 MB of big ones.
+  BoundedQueue<BatchItem> to_parse(workers * 16, kParseBatch, std::size_t{16} << 20, weight_of_input);
   // Room for the parse workers to keep going while the writer commits: with
   // 64, the worker waited ~19 ms at each of a 10k batch's 10 commits and a
   // core idled. A parsed input holds ~47 KB: 192 of them take ~9 MB of the
-  // batch's 64 MB budget.
-  BoundedQueue<Parsed> to_store(std::max(192u, workers * 48), kStoreBatch);
+  // batch's 64 MB budget; no more than 16 MB of bigger ones.
+  BoundedQueue<Parsed> to_store(std::max(192u, workers * 48), kStoreBatch, std::size_t{16} << 20, weight_of);
   std::atomic<bool> failed{false};
   std::exception_ptr failure;
   BatchTotals totals;

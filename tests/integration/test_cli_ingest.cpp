@@ -88,6 +88,38 @@ TEST_CASE("samples/ ingest with the hand-computed ground truth", "[integration]"
   }
 }
 
+TEST_CASE("a batch of big reports: every one stored, however few fit the queue at once", "[integration]") {
+  // ~5 MB of XML each, ~13 MB once parsed: the writer's queue (16 MB) holds
+  // one or two at a time, where it holds 192 ordinary ones.
+  TempDir dir;
+  const std::string inputs = dir.file("big");
+  fs::create_directories(inputs);
+  constexpr int kReports = 5, kRecords = 20'000;
+  for (int report = 0; report < kReports; ++report) {
+    std::ofstream xml(inputs + "/big-" + std::to_string(report) + ".xml");
+    xml << "<?xml version=\"1.0\"?>\n<feedback><report_metadata><org_name>big.example</org_name>"
+           "<email>dmarc@big.example</email><report_id>big-" << report << "</report_id><date_range><begin>"
+        << 1768003200 + 86400 * report << "</begin><end>" << 1768089599 + 86400 * report
+        << "</end></date_range></report_metadata><policy_published><domain>example.org</domain><p>reject</p>"
+           "</policy_published>\n";
+    for (int i = 0; i < kRecords; ++i) {
+      xml << "<record><row><source_ip>10." << report << "." << i / 256 % 256 << "." << i % 256
+          << "</source_ip><count>" << i % 9 + 1 << "</count><policy_evaluated><disposition>none</disposition>"
+             "<dkim>pass</dkim><spf>pass</spf></policy_evaluated></row><identifiers><header_from>example.org"
+             "</header_from></identifiers><auth_results><dkim><domain>example.org</domain><selector>s1"
+             "</selector><result>pass</result></dkim><spf><domain>example.org</domain><result>pass</result>"
+             "</spf></auth_results></record>\n";
+    }
+    xml << "</feedback>\n";
+  }
+  const std::string db = dir.file("d.db");
+  const CommandResult ingest = run_dmarcq(db, "ingest -q -j1 " + quote(inputs));
+  REQUIRE(ingest.exit_code == 0);
+  const CommandResult totals =
+      run_command("sqlite3 " + quote(db) + " " + quote("SELECT count(*), sum(record_count) FROM reports"));
+  CHECK(totals.out == std::to_string(kReports) + "|" + std::to_string(kReports * kRecords) + "\n");
+}
+
 TEST_CASE("the database is created private (0600)", "[integration]") {
   TempDir dir;
   const std::string db = dir.file("sub/dir/d.db");
