@@ -132,7 +132,9 @@ struct Record {
   std::string source_ip;
   bool source_ip_valid = false;
   // 16 bytes, network order, IPv4 as ::ffff:a.b.c.d: sorts so that a CIDR is
-  // a contiguous range. All zero when !source_ip_valid.
+  // a contiguous range. All zero when !source_ip_valid. When valid, it must be
+  // the address source_ip spells (normalize_report sets both): the store's
+  // rollup identifies an address source by these bytes.
   std::array<std::uint8_t, 16> source_ip_key{};
   std::int64_t count = 0;
   Enumerated<Disposition> disposition;

@@ -42,7 +42,9 @@ class BoundedQueue {
       ++producers_waiting_;
       // Full by weight, it may hold fewer items than wake a consumer.
       if (consumers_waiting_) not_empty_.notify_one();
-      not_full_.wait(lock, [&] { return drained() || closed_; });
+      // Drained to half (fewer wake-ups), and room for this item: several
+      // producers woken at once each check again under the lock.
+      not_full_.wait(lock, [&] { return (drained() && !full(weight)) || closed_; });
       --producers_waiting_;
     }
     if (closed_) return false;
@@ -242,6 +244,10 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
         used.clear();
         for (BatchItem& item : items) {
           auto extraction = extract_reports(item.bytes, item.name, settings.ingest.limits);
+          // Before a push that may wait: what the writer gave back meanwhile
+          // is freed now, not after it.
+          used_extractions.take(used);
+          used.clear();
           if (!to_store.push(Parsed{std::move(item), std::move(extraction)})) {
             open = false;
             break;
@@ -291,7 +297,11 @@ BatchTotals run_batch(Store& store, const ItemSource& source, const BatchSetting
           used.push_back(std::move(parsed.extraction));
           if (pending.size() >= settings.commit_every_inputs) commit();
         }
-        used_extractions.give(used);
+        // Once no parse worker is left to free them, the writer does.
+        if (parsers_left.load() == 0)
+          used.clear();
+        else
+          used_extractions.give(used);
         if (batch && std::chrono::steady_clock::now() - opened_at >= settings.commit_every) commit();
       }
       commit();

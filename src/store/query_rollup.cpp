@@ -570,6 +570,8 @@ void RollupWriter::discard() {
 
 void RollupWriter::reset() {
   sums_->accepted_windows = sums_->accepted_months = 0;
+  sums_->combined_windows.clear();
+  sums_->combined_months.clear();
   discard();
 }
 
@@ -595,6 +597,9 @@ void RollupWriter::flush() {
 }
 
 void RollupWriter::flush_in_chunks(Sums& sums) {
+  // Empty even after a flush that threw: nothing of it is written again.
+  sums.combined_windows.clear();
+  sums.combined_months.clear();
   auto& windows = sums.combined_windows;
   combine(sums.windows, [&windows](const WindowKey& k, std::string_view reporters, std::int64_t messages,
                                    std::int64_t records, std::int64_t, std::int64_t) {

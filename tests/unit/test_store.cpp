@@ -111,10 +111,11 @@ TEST_CASE("reports round-trip through the store", "[store]") {
 }
 
 TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]") {
-  // Chunks of 16, 8, 4, 2 and 1 rows (37 = 32 + 4 + 1 records), texts that
-  // need JSON escapes, a source that is not an IP, absent optional fields.
+  // Chunks of 16, 8, 4, 2 and 1 rows (37 = 16 + 16 + 4 + 1, 15 = 8 + 4 + 2 + 1),
+  // a report without records, texts that need JSON escapes, sources that are
+  // not IPs, absent optional fields.
   std::vector<AggregateReport> reports;
-  for (const std::size_t size : {37u, 16u, 1u, 7u}) {
+  for (const std::size_t size : {37u, 16u, 1u, 15u, 0u}) {
     AggregateReport report = make_report("r" + std::to_string(size), 3);
     report.end += static_cast<std::int64_t>(size);  // windows of their own
     const Record first = report.records.front();
@@ -122,10 +123,12 @@ TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]
     for (std::size_t i = 0; i < size; ++i) {
       Record record = first;
       record.source_ip = "192.0.2." + std::to_string(i % 20);
+      record.source_ip_key = parse_ip(record.source_ip)->bytes;  // as normalize_report sets it
       record.count = static_cast<std::int64_t>(i + 1);
       if (i % 5 == 3) {
-        record.source_ip = "not-an-ip-" + std::to_string(i);
+        record.source_ip = "not-an-ip-" + std::to_string(i % 10);
         record.source_ip_valid = false;
+        record.source_ip_key = {};
       }
       if (i % 4 == 1) record.envelope_from.reset();
       if (i % 3 == 2) record.dkim.front().domain = "quote\"back\\slash\nnew\tline\x01" + std::to_string(i);
@@ -166,7 +169,11 @@ TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]
   store_all(dir.file("single.db"), false);
   const std::string multi_rows = dump(dir.file("multi.db"));
   CHECK(multi_rows == dump(dir.file("single.db")));
-  CHECK(std::count(multi_rows.begin(), multi_rows.end(), '\n') > 61);
+  CHECK(std::count(multi_rows.begin(), multi_rows.end(), '\n') > 69);
+  // 16 addresses (192.0.2.N but for N % 5 == 3) and two other sources (not-an-ip-3, -8).
+  const auto sources = test::run_command("sqlite3 " + test::quote(dir.file("multi.db")) +
+                                         " \"SELECT count(*), count(ip) FROM rollup_sources\"");
+  CHECK(sources.out == "18|16\n");
 
   const auto stored = all_reports(*multi);
   REQUIRE(stored.size() == reports.size());
@@ -187,7 +194,8 @@ TEST_CASE("multi-row inserts store exactly what one-row inserts store", "[store]
 
 TEST_CASE("rollup sources stay right past the source id cache's capacity", "[store]") {
   // 40,000 addresses: more than the writer caches (32,768), so it empties
-  // its cache and finds earlier sources in the database again.
+  // its cache and finds earlier sources in the database again (the last
+  // report's, imported with an earlier end than any before it).
   auto report_with = [](const std::string& id, std::int64_t end, std::size_t first, std::size_t count) {
     AggregateReport report = make_report(id, 1);
     report.end = end;
@@ -211,13 +219,15 @@ TEST_CASE("rollup sources stay right past the source id cache's capacity", "[sto
   const AggregateReport later = report_with("later", 1'768'200'000, 0, 100);
   const AggregateReport big = report_with("big", 1'768'100'000, 0, 40'000);
   const AggregateReport again = report_with("again", 1'768'300'000, 39'900, 200);
+  // Sources long gone from the cache, found in the database, with an earlier end.
+  const AggregateReport earliest = report_with("earliest", 1'768'000'000, 0, 100);
 
   test::TempDir dir;
   const std::string path = dir.file("d.db");
   StoreOptions options{path};
   options.multi_row_inserts = true;
   auto store = open_sqlite_store(options);
-  for (const AggregateReport* report : {&later, &big, &again}) {
+  for (const AggregateReport* report : {&later, &big, &again, &earliest}) {
     IncomingReport in = incoming(*report, "sha-" + report->report_id);
     in.encoded = encode_records(*report);
     auto batch = store->begin_batch();
@@ -236,7 +246,8 @@ TEST_CASE("rollup sources stay right past the source id cache's capacity", "[sto
               "JOIN rollup_sources s ON s.id = w.source GROUP BY s.source_ip) w USING (source_ip) "
               "WHERE r.n IS NOT w.n") == "0\n");
   // first_end: the earliest report a source is in, whatever the order of import.
-  CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768100000") == "40001\n");
+  CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768000000") == "101\n");
+  CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768100000") == "39900\n");
   CHECK(query("SELECT count(*) FROM rollup_sources WHERE first_end = 1768300000") == "100\n");
 }
 
