@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -293,7 +294,7 @@ struct Combined {
 struct RollupWriter::Sums {
   std::vector<Entry<WindowKey>> windows;
   std::vector<Entry<MonthKey>> months;
-  std::vector<Combined<WindowKey>> combined_windows;  // flush_in_chunks' scratch
+  std::vector<Combined<WindowKey>> combined_windows;  // write_combined's scratch
   std::vector<Combined<MonthKey>> combined_months;
   std::size_t accepted_windows = 0, accepted_months = 0;  // the rest is the staged input's
 };
@@ -339,7 +340,6 @@ std::string base_rows_sql(std::string_view report_condition) {
 
 RollupWriter::RollupWriter(const Database& db, bool multi_row)
     : db_(db),
-      multi_row_(multi_row),
       find_reporter_(db.prepare("SELECT id FROM reporters WHERE org_name = ?1")),
       insert_reporter_(db.prepare("INSERT INTO reporters (org_name) VALUES (?1)")),
       insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
@@ -356,20 +356,20 @@ RollupWriter::RollupWriter(const Database& db, bool multi_row)
       insert_profile_(db.prepare(
           "INSERT INTO rollup_profiles (header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf) "
           "VALUES (?1, ?2, ?3, ?4, ?5)")),
-      upsert_window_((sqlite3_create_function_v2(db.get(), "dmarcq_union_ids", -1,
-                                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                                 union_ids_function, nullptr, nullptr, nullptr),
-                      db.prepare(std::string(kWindowInsert) +
-                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" + std::string(kWindowConflict)))),
-      upsert_month_(db.prepare(std::string(kMonthInsert) + " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" +
-                               std::string(kMonthConflict))),
-      upsert_windows_(db, std::string(kWindowInsert), 9, std::string(kWindowConflict), kUpsertChunkRows),
-      upsert_months_(db, std::string(kMonthInsert), 10, std::string(kMonthConflict), kUpsertChunkRows),
+      // One row per statement for an MDA delivery: one statement to prepare.
+      upsert_windows_(db, std::string(kWindowInsert), 9, std::string(kWindowConflict),
+                      multi_row ? kUpsertChunkRows : 1),
+      upsert_months_(db, std::string(kMonthInsert), 10, std::string(kMonthConflict),
+                     multi_row ? kUpsertChunkRows : 1),
       windows_of_payload_(db, "SELECT DISTINCT domain, begin_ts, end_ts FROM reports WHERE raw_payload = ?1"),
       delete_window_(db,
           "DELETE FROM source_windows WHERE end_ts = ?3 AND begin_ts = ?2 AND "
           "domain = (SELECT id FROM rollup_domains WHERE name = ?1)"),
-      sums_(std::make_unique<Sums>()) {}
+      sums_(std::make_unique<Sums>()) {
+  // Before the UPSERTs that call it are prepared (on first use).
+  sqlite3_create_function_v2(db.get(), "dmarcq_union_ids", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                             union_ids_function, nullptr, nullptr, nullptr);
+}
 
 RollupWriter::~RollupWriter() = default;
 
@@ -407,11 +407,18 @@ void RollupWriter::begin_report(std::string_view domain, std::string_view org_na
   month_ = month_of(begin);
 }
 
-SourceIdCache::Known* SourceIdCache::find(std::string_view address) {
-  if (slots_.empty()) return nullptr;
+namespace {
+std::pair<std::uint64_t, std::uint64_t> halves_of(std::string_view address) {
   std::uint64_t high = 0, low = 0;
   std::memcpy(&high, address.data(), 8);
   std::memcpy(&low, address.data() + 8, 8);
+  return {high, low};
+}
+}  // namespace
+
+SourceIdCache::Known* SourceIdCache::find(std::string_view address) {
+  if (slots_.empty()) return nullptr;
+  const auto [high, low] = halves_of(address);
   for (std::size_t i = slot_of(high, low);; i = (i + 1) & (slots_.size() - 1)) {
     Slot& slot = slots_[i];
     if (!slot.used) return nullptr;
@@ -426,14 +433,16 @@ SourceIdCache::Known& SourceIdCache::insert(std::string_view address, Known know
     else
       clear();
   }
-  std::uint64_t high = 0, low = 0;
-  std::memcpy(&high, address.data(), 8);
-  std::memcpy(&low, address.data() + 8, 8);
-  std::size_t i = slot_of(high, low);
+  const auto [high, low] = halves_of(address);
+  return place(Slot{high, low, known, true}).known;
+}
+
+SourceIdCache::Slot& SourceIdCache::place(const Slot& slot) {
+  std::size_t i = slot_of(slot.high, slot.low);
   while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
-  slots_[i] = Slot{high, low, known, true};
+  slots_[i] = slot;
   ++size_;
-  return slots_[i].known;
+  return slots_[i];
 }
 
 void SourceIdCache::clear() {
@@ -456,13 +465,8 @@ void SourceIdCache::rehash(std::size_t slots) {
   std::vector<Slot> old(slots);
   old.swap(slots_);
   size_ = 0;
-  for (const Slot& slot : old) {
-    if (!slot.used) continue;
-    std::size_t i = slot_of(slot.high, slot.low);
-    while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
-    slots_[i] = slot;
-    ++size_;
-  }
+  for (const Slot& slot : old)
+    if (slot.used) place(slot);
 }
 
 std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_view ip) {
@@ -579,24 +583,11 @@ void RollupWriter::flush() {
   Sums& sums = *sums_;
   sums.windows.resize(sums.accepted_windows);  // nothing is staged at a commit
   sums.months.resize(sums.accepted_months);
-  if (multi_row_) {
-    flush_in_chunks(sums);
-  } else {
-    combine(sums.windows, [this](const WindowKey& k, std::string_view reporters, std::int64_t messages,
-                                 std::int64_t records, std::int64_t, std::int64_t) {
-      upsert_window_.bind(1, k.end).bind(2, k.begin).bind(3, k.domain).bind(4, k.source).bind(5, k.profile)
-          .bind(6, k.verdict).bind(7, reporters).bind(8, messages).bind(9, records).run();
-    });
-    combine(sums.months, [this](const MonthKey& k, std::string_view reporters, std::int64_t messages,
-                                std::int64_t records, std::int64_t first, std::int64_t last) {
-      upsert_month_.bind(1, k.month).bind(2, k.domain).bind(3, k.source).bind(4, k.profile).bind(5, k.verdict)
-          .bind(6, first).bind(7, last).bind(8, reporters).bind(9, messages).bind(10, records).run();
-    });
-  }
+  write_combined(sums);
   sums.accepted_windows = sums.accepted_months = 0;
 }
 
-void RollupWriter::flush_in_chunks(Sums& sums) {
+void RollupWriter::write_combined(Sums& sums) {
   // Empty even after a flush that threw: nothing of it is written again.
   sums.combined_windows.clear();
   sums.combined_months.clear();

@@ -81,6 +81,7 @@ class SourceIdCache {
     bool used = false;
   };
   std::size_t slot_of(std::uint64_t high, std::uint64_t low) const;
+  Slot& place(const Slot& slot);  // into the first free slot of its probe sequence
   void rehash(std::size_t slots);
   std::vector<Slot> slots_;
   std::size_t size_ = 0;
@@ -135,14 +136,12 @@ class RollupWriter {
   // Also keeps rollup_sources.first_end (the earliest report end) current.
   std::int64_t source_id(std::string_view source_ip, std::string_view ip);
   std::int64_t profile_id(const RollupRecord& record);
-  void flush_in_chunks(Sums& sums);
+  void write_combined(Sums& sums);
 
   const Database& db_;
-  bool multi_row_;
   Statement find_reporter_, insert_reporter_, insert_span_, find_domain_, insert_domain_,
-      find_source_, insert_source_, update_first_end_, find_profile_, insert_profile_, upsert_window_,
-      upsert_month_;
-  MultiRowInsert upsert_windows_, upsert_months_;
+      find_source_, insert_source_, update_first_end_, find_profile_, insert_profile_;
+  MultiRowInsert upsert_windows_, upsert_months_;  // chunks of 32 rows, or of 1 (multi_row off)
   LazyStatement windows_of_payload_, delete_window_;  // reprocess only
   std::unordered_map<std::string, std::int64_t> reporters_, domains_, profiles_;
   SourceIdCache address_sources_;  // sources that are IPs
