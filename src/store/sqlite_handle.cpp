@@ -1,5 +1,7 @@
 #include "sqlite_handle.hpp"
 
+#include "wal_reuse_vfs.hpp"
+
 #include <fmt/format.h>
 
 namespace dmarcq::store {
@@ -141,7 +143,7 @@ Database::Database(const std::string& path, int flags) {
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, wal_reuse_vfs_name());
   db_.reset(raw);
   if (rc != SQLITE_OK) throw_sqlite(raw, rc, path);
   sqlite3_extended_result_codes(raw, 1);
