@@ -29,13 +29,15 @@ int run_migrate(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run) {
+void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run,
+                     const CommandSelection& selection) {
+  if (!selection.builds("db")) return;
   CLI::App* db = app.get_subcommand("db");
-  CLI::App* check = db->add_subcommand(
-      "check", "Integrity check: SQLite's own plus every report complete (exit 1 when a problem is found)");
+  CLI::App* check = selection.add(
+      *db, "check", "Integrity check: SQLite's own plus every report complete (exit 1 when a problem is found)");
   check->callback([&global, &run] { run = [&global] { return run_check(global); }; });
-  CLI::App* migrate = db->add_subcommand(
-      "migrate", "Create the database or bring its schema up to this dmarcq's version (any write does it too)");
+  CLI::App* migrate = selection.add(
+      *db, "migrate", "Create the database or bring its schema up to this dmarcq's version (any write does it too)");
   migrate->callback([&global, &run] { run = [&global] { return run_migrate(global); }; });
 }
 

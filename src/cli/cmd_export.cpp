@@ -91,9 +91,11 @@ int run_conflicts(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_export(CLI::App& app, GlobalOptions& global, Runner& run) {
+void register_export(CLI::App& app, GlobalOptions& global, Runner& run,
+                     const CommandSelection& selection) {
   auto options = std::make_shared<ExportOptions>();
-  CLI::App* command = app.add_subcommand("export", "Every stored report as JSON (see README)");
+  CLI::App* command = selection.add(app, "export", "Every stored report as JSON (see README)");
+  if (!command) return;
   command->add_option("--format", options->format, "ndjson (one report per line) or json (array)")
       ->check(CLI::IsMember({"ndjson", "json"}))
       ->capture_default_str();
@@ -106,9 +108,11 @@ void register_export(CLI::App& app, GlobalOptions& global, Runner& run) {
   command->callback([&global, options, &run] { run = [&global, options] { return run_export(global, *options); }; });
 }
 
-void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run) {
-  CLI::App* command = app.add_subcommand(
-      "conflicts", "Reports that reuse a stored report's key with different content");
+void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run,
+                     const CommandSelection& selection) {
+  CLI::App* command = selection.add(
+      app, "conflicts", "Reports that reuse a stored report's key with different content");
+  if (!command) return;
   command->callback([&global, &run] { run = [&global] { return run_conflicts(global); }; });
 }
 

@@ -154,24 +154,27 @@ int run_show_failure(const GlobalOptions& global, const FailuresOptions& options
 
 }  // namespace
 
-void register_failures(CLI::App& app, GlobalOptions& global, Runner& run) {
+void register_failures(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   auto options = std::make_shared<FailuresOptions>();
-  CLI::App* list = app.add_subcommand("failures", "Failure (forensic) reports, newest first");
-  list->add_option("--domain", options->domains, "Only this Reported-Domain (repeatable)")->option_text("D");
-  list->add_option("--since", options->since, "Arrived since (7d, 24h, 2026-11-01, ISO 8601)")->check(time_spec_validator());
-  list->add_option("--until", options->until, "Arrived before")->check(time_spec_validator());
-  list->add_option("--ip", options->ip, "Only this Source-IP address or network")
-      ->check(CLI::Validator([](std::string& value) -> std::string {
-        return parse_cidr(value) ? "" : "expected an address or CIDR, not " + printable(value);
-      }, "ADDR|CIDR"));
-  list->add_option("--limit", options->limit, "At most N reports")->check(CLI::NonNegativeNumber);
-  add_format_options(*list, options->query);
-  list->callback([&global, options, &run] { run = [&global, options] { return run_failures(global, *options); }; });
-
-  CLI::App* show = app.add_subcommand("show-failure", "Every stored field of one failure report");
-  show->add_option("id", options->id, "The report's ID (see `dmarcq failures`)")->required();
-  add_format_options(*show, options->query);
-  show->callback([&global, options, &run] { run = [&global, options] { return run_show_failure(global, *options); }; });
+  if (CLI::App* list = selection.add(app, "failures", "Failure (forensic) reports, newest first")) {
+    list->add_option("--domain", options->domains, "Only this Reported-Domain (repeatable)")->option_text("D");
+    list->add_option("--since", options->since, "Arrived since (7d, 24h, 2026-11-01, ISO 8601)")
+        ->check(time_spec_validator());
+    list->add_option("--until", options->until, "Arrived before")->check(time_spec_validator());
+    list->add_option("--ip", options->ip, "Only this Source-IP address or network")
+        ->check(CLI::Validator([](std::string& value) -> std::string {
+          return parse_cidr(value) ? "" : "expected an address or CIDR, not " + printable(value);
+        }, "ADDR|CIDR"));
+    list->add_option("--limit", options->limit, "At most N reports")->check(CLI::NonNegativeNumber);
+    add_format_options(*list, options->query);
+    list->callback([&global, options, &run] { run = [&global, options] { return run_failures(global, *options); }; });
+  }
+  if (CLI::App* show = selection.add(app, "show-failure", "Every stored field of one failure report")) {
+    show->add_option("id", options->id, "The report's ID (see `dmarcq failures`)")->required();
+    add_format_options(*show, options->query);
+    show->callback(
+        [&global, options, &run] { run = [&global, options] { return run_show_failure(global, *options); }; });
+  }
 }
 
 }  // namespace dmarcq::cli

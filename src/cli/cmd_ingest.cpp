@@ -350,11 +350,13 @@ int run_ingest(const GlobalOptions& global, const IngestOptions& options) {
 
 }  // namespace
 
-void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run) {
+void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run,
+                     const CommandSelection& selection) {
   auto options = std::make_shared<IngestOptions>();
-  CLI::App* command = app.add_subcommand(
-      "ingest",
+  CLI::App* command = selection.add(
+      app, "ingest",
       "Store the reports in files, directories, mbox files or Maildirs; none = one message on stdin");
+  if (!command) return;
   command->add_option("paths", options->paths,
                       "Files, directories (recursive) or mbox files; none and no --maildir = read one "
                       "message or report on stdin (MDA mode)")

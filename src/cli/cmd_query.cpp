@@ -265,28 +265,25 @@ void add_source_options(CLI::App& command, SourceOptions& options) {
 
 }  // namespace
 
-void register_queries(CLI::App& app, GlobalOptions& global, Runner& run) {
-  {
+void register_queries(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
+  if (CLI::App* command = selection.add(
+          app, "summary", "Per policy domain: reports, messages, pass rates, dispositions, classes, policy")) {
     auto options = std::make_shared<QueryOptions>();
-    CLI::App* command = app.add_subcommand(
-        "summary", "Per policy domain: reports, messages, pass rates, dispositions, classes, policy");
     add_query_options(*command, *options, {"domain", "messages", "pass"});
     command->callback([&global, options, &run] { run = [&global, options] { return run_summary(global, *options); }; });
   }
-  {
+  if (CLI::App* command = selection.add(
+          app, "sources", "Per source IP: messages, SPF/DKIM alignment pass/fail, class, domains, reporters")) {
     auto options = std::make_shared<SourceOptions>();
-    CLI::App* command = app.add_subcommand(
-        "sources", "Per source IP: messages, SPF/DKIM alignment pass/fail, class, domains, reporters");
     add_query_options(*command, options->common, {"messages", "failing", "source", "first-seen", "last-seen"});
     command->add_flag("--failing", options->failing,
                       "Only sources with a message that failed SPF or DKIM alignment");
     add_source_options(*command, *options);
     command->callback([&global, options, &run] { run = [&global, options] { return run_sources(global, *options); }; });
   }
-  {
+  if (CLI::App* command = selection.add(
+          app, "impersonators", "Sources that sent in your name with nothing passing (class impersonation)")) {
     auto options = std::make_shared<SourceOptions>();
-    CLI::App* command = app.add_subcommand(
-        "impersonators", "Sources that sent in your name with nothing passing (class impersonation)");
     add_query_options(*command, options->common, {"messages", "source", "first-seen", "last-seen"});
     command->add_flag("--include-misaligned", options->include_misaligned,
                       "Also sources whose SPF/DKIM passed for an unaligned domain (marked misaligned)");
@@ -297,16 +294,15 @@ void register_queries(CLI::App& app, GlobalOptions& global, Runner& run) {
     add_source_options(*command, *options);
     command->callback([&global, options, &run] { run = [&global, options] { return run_impersonators(global, *options); }; });
   }
-  {
+  if (CLI::App* command = selection.add(app, "timeline", "Messages per day, week or month, split by class")) {
     auto options = std::make_shared<TimelineOptions>();
-    CLI::App* command = app.add_subcommand("timeline", "Messages per day, week or month, split by class");
     add_query_options(*command, options->common, {"time", "messages"});
     command->add_option("--by", options->by, "day, week (from Monday) or month")
         ->check(CLI::IsMember({"day", "week", "month"}))
         ->capture_default_str();
     command->callback([&global, options, &run] { run = [&global, options] { return run_timeline(global, *options); }; });
   }
-  register_query_reports(app, global, run);
+  register_query_reports(app, global, run, selection);
 }
 
 }  // namespace dmarcq::cli

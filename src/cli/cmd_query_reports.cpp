@@ -145,33 +145,30 @@ int run_rebuild_rollups(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run) {
-  {
+void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run,
+                            const CommandSelection& selection) {
+  if (CLI::App* command = selection.add(app, "reports", "Stored reports, newest first")) {
     auto options = std::make_shared<QueryOptions>();
-    CLI::App* command = app.add_subcommand("reports", "Stored reports, newest first");
     add_query_options(*command, *options, {"newest", "oldest", "messages"});
     command->callback([&global, options, &run] { run = [&global, options] { return run_reports(global, *options); }; });
   }
-  {
+  if (CLI::App* command = selection.add(app, "show", "One report with its records")) {
     auto options = std::make_shared<ShowOptions>();
-    CLI::App* command = app.add_subcommand("show", "One report with its records");
     command->add_option("REPORT", options->report, "Row id (from `dmarcq reports`) or the reporter's report id")
         ->required();
     add_format_options(*command, options->common);
     command->callback([&global, options, &run] { run = [&global, options] { return run_show(global, *options); }; });
   }
-  {
+  if (CLI::App* command = selection.add(
+          app, "sql", "Read-only SQL against the database (schema: README \"Data model\")")) {
     auto options = std::make_shared<SqlOptions>();
-    CLI::App* command = app.add_subcommand(
-        "sql", "Read-only SQL against the database (schema: README \"Data model\")");
     command->add_option("STATEMENT", options->statement, "One SELECT statement")->required();
     add_format_options(*command, options->common);
     command->callback([&global, options, &run] { run = [&global, options] { return run_sql(global, *options); }; });
   }
-  {
-    CLI::App* db = app.add_subcommand("db", "Database maintenance");
+  if (CLI::App* db = selection.add(app, "db", "Database maintenance")) {
     db->require_subcommand(1);
-    CLI::App* rebuild = db->add_subcommand("rebuild-rollups", "Recompute the query rollup from the stored records");
+    CLI::App* rebuild = selection.add(*db, "rebuild-rollups", "Recompute the query rollup from the stored records");
     rebuild->callback([&global, &run] { run = [&global] { return run_rebuild_rollups(global); }; });
   }
 }

@@ -60,16 +60,16 @@ int run_reprocess(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run) {
+void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   auto options = std::make_shared<RejectedOptions>();
-  CLI::App* command = app.add_subcommand("rejected", "Inputs kept because they carried no valid report");
-  command->add_option("--raw", options->raw_id, "Write rejected input ID as received to stdout")
-      ->option_text("ID");
-  command->callback([&global, options, &run] { run = [&global, options] { return run_rejected(global, *options); }; });
-
-  CLI::App* again = app.add_subcommand(
-      "reprocess", "Re-parse every kept payload and rejected input (after an upgrade fixed a parser bug)");
-  again->callback([&global, &run] { run = [&global] { return run_reprocess(global); }; });
+  if (CLI::App* command = selection.add(app, "rejected", "Inputs kept because they carried no valid report")) {
+    command->add_option("--raw", options->raw_id, "Write rejected input ID as received to stdout")->option_text("ID");
+    command->callback(
+        [&global, options, &run] { run = [&global, options] { return run_rejected(global, *options); }; });
+  }
+  if (CLI::App* again = selection.add(
+          app, "reprocess", "Re-parse every kept payload and rejected input (after an upgrade fixed a parser bug)"))
+    again->callback([&global, &run] { run = [&global] { return run_reprocess(global); }; });
 }
 
 }  // namespace dmarcq::cli

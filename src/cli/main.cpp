@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -33,6 +35,20 @@ StoreOptions store_options(const GlobalOptions& global, bool read_only) {
 
 namespace {
 
+// The first word on the command line that is not an option of `app` (the
+// top level) or an option's value: the subcommand asked for, or "".
+std::string subcommand_named(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return {};
+    if (!arg.starts_with('-') || arg.size() == 1) return std::string(arg);
+    if (arg.find('=') != std::string_view::npos) continue;
+    const CLI::Option* option = app.get_option_no_throw(std::string(arg));
+    if (option && option->get_items_expected_max() > 0) ++i;  // not a flag: its value follows
+  }
+  return {};
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"dmarcq: ingest DMARC aggregate reports and see who sends mail as your domain",
                "dmarcq"};
@@ -50,13 +66,14 @@ int run(int argc, char** argv) {
                "Create a new database 0640 instead of 0600 (failure reports hold personal data)");
 
   Runner runner;
-  register_ingest(app, global, runner);
-  register_export(app, global, runner);
-  register_conflicts(app, global, runner);
-  register_rejected(app, global, runner);
-  register_failures(app, global, runner);
-  register_queries(app, global, runner);
-  register_db_check(app, global, runner);
+  const CommandSelection selection(subcommand_named(app, argc, argv));
+  register_ingest(app, global, runner, selection);
+  register_export(app, global, runner, selection);
+  register_conflicts(app, global, runner, selection);
+  register_rejected(app, global, runner, selection);
+  register_failures(app, global, runner, selection);
+  register_queries(app, global, runner, selection);
+  register_db_check(app, global, runner, selection);
 
   try {
     app.parse(argc, argv);

@@ -309,3 +309,32 @@ TEST_CASE("command line usage", "[integration]") {
   CHECK(run_dmarcq(dir.file("d.db"), "export --format xml").exit_code == 64);
   CHECK(run_dmarcq(dir.file("d.db"), "").exit_code == 64);
 }
+
+// Only the subcommand the command line names is built with its options
+// (CommandSelection); every other one is listed by name.
+TEST_CASE("the subcommand named is found past the global options and their values", "[integration]") {
+  TempDir dir;
+  const std::string sample = kSamples + "/google.com!example.org!1768003200!1768089599.zip";
+  REQUIRE(fs::exists(sample));
+  const std::string dmarcq = quote(DMARCQ_BINARY);
+  // --db's value is a subcommand's name: the subcommand is the word after it.
+  const CommandResult stored =
+      run_command("cd " + quote(dir.path()) + " && " + dmarcq + " --busy-timeout 100 --group-readable --db summary ingest -q", sample);
+  CHECK(stored.exit_code == 0);
+  CHECK(fs::exists(dir.file("summary")));
+  const CommandResult listed = run_command("cd " + quote(dir.path()) + " && " + dmarcq + " --db=summary reports");
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("google.com") != std::string::npos);
+
+  const CommandResult help = run_command(dmarcq + " --help");
+  REQUIRE(help.exit_code == 0);
+  for (const char* name : {"ingest", "export", "conflicts", "rejected", "reprocess", "failures", "show-failure",
+                           "summary", "sources", "impersonators", "timeline", "reports", "show", "sql", "db"})
+    CHECK(help.out.find(std::string("\n  ") + name + " ") != std::string::npos);
+  // A subcommand's own options are there when it is the one named.
+  const CommandResult sources_help = run_command(dmarcq + " --db " + quote(dir.file("x.db")) + " sources --help");
+  CHECK(sources_help.exit_code == 0);
+  CHECK(sources_help.out.find("--failing") != std::string::npos);
+  const CommandResult check = run_command(dmarcq + " --db=" + quote(dir.file("summary")) + " db check");
+  CHECK(check.exit_code == 0);
+}
