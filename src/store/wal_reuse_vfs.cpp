@@ -1,6 +1,7 @@
 #include "wal_reuse_vfs.hpp"
 
 #include <cstddef>
+#include <cstdint>
 
 #include "sqlite_handle.hpp"
 
@@ -19,14 +20,52 @@ sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
 
 sqlite3_file* real(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file)->real; }
 
+std::uint32_t get_be32(const unsigned char* at) {
+  return std::uint32_t{at[0]} << 24 | std::uint32_t{at[1]} << 16 | std::uint32_t{at[2]} << 8 | at[3];
+}
+std::uint32_t get_le32(const unsigned char* at) {
+  return std::uint32_t{at[3]} << 24 | std::uint32_t{at[2]} << 16 | std::uint32_t{at[1]} << 8 | at[0];
+}
+void put_be32(unsigned char* at, std::uint32_t value) {
+  for (int i = 3; i >= 0; --i, value >>= 8) at[i] = static_cast<unsigned char>(value);
+}
+
+// Rewrites a valid WAL header so that SQLite reads no frame: the file's
+// magic, version and page size, checkpoint sequence 0 (the next writer
+// draws new salts), new random salts, and a checksum that cannot match.
+// Why not zeros: a reader without write access to the -shm keeps its own
+// copy of the WAL index and sees a change of the WAL by its salts; zeroed
+// headers all look alike to it (0,0), so it would keep stale pages after a
+// later commit and checkpoint. New salts tell it, as a truncation does.
+// False when the header is not a WAL header (then the caller truncates).
+bool invalidate_header(sqlite3_file* wal, int* rc) {
+  unsigned char header[kWalHeaderBytes];
+  if (wal->pMethods->xRead(wal, header, kWalHeaderBytes, 0) != SQLITE_OK) return false;
+  const std::uint32_t magic = get_be32(header);
+  if ((magic & 0xFFFFFFFEu) != 0x377F0682u) return false;
+  put_be32(header + 12, 0);
+  sqlite3_randomness(8, header + 16);
+  // SQLite's checksum of the first 24 bytes: 32-bit words, big-endian when
+  // the magic's low bit says so (wal.c, walChecksumBytes).
+  const bool big_endian = (magic & 1u) != 0;
+  std::uint32_t s1 = 0, s2 = 0;
+  for (int at = 0; at < 24; at += 8) {
+    s1 += (big_endian ? get_be32(header + at) : get_le32(header + at)) + s2;
+    s2 += (big_endian ? get_be32(header + at + 4) : get_le32(header + at + 4)) + s1;
+  }
+  put_be32(header + 24, s1 ^ 1u);
+  put_be32(header + 28, s2);
+  *rc = wal->pMethods->xWrite(wal, header, kWalHeaderBytes, 0);
+  return true;
+}
+
 int wal_truncate(sqlite3_file* file, sqlite3_int64 size) {
   sqlite3_file* wal = real(file);
   sqlite3_int64 current = 0;
+  int rc = SQLITE_OK;
   if (size == 0 && wal->pMethods->xFileSize(wal, &current) == SQLITE_OK && current >= kWalHeaderBytes &&
-      current <= kWalReuseLimitBytes) {
-    static constexpr char kNoHeader[kWalHeaderBytes] = {};
-    return wal->pMethods->xWrite(wal, kNoHeader, kWalHeaderBytes, 0);
-  }
+      current <= kWalReuseLimitBytes && invalidate_header(wal, &rc))
+    return rc;
   return wal->pMethods->xTruncate(wal, size);
 }
 

@@ -4,15 +4,19 @@
 // tests/data/mail.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <vector>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 #include "../support/process.hpp"
+#include "../support/sqlite_wal.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -219,6 +223,49 @@ TEST_CASE("MDA mode: exit codes for the MTA", "[integration][mda]") {
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
     CHECK(run_dmarcq(ro + "/d.db", "ingest", messages[0]).exit_code == 75);
   }
+}
+
+// A program with its own SQLite reading the database while deliveries go on,
+// through a -shm it does not write (as a group member reads a
+// --group-readable database): such a reader may keep its own copy of the WAL
+// index, and tells that the WAL changed by its header's salts. Deliveries
+// empty the WAL at a checkpoint by rewriting its header (wal_reuse_vfs.cpp)
+// instead of truncating it; the reader, reading each time the WAL was just
+// emptied, must still see every delivery (with zeroed headers it did not).
+TEST_CASE("a reader on a read-only -shm sees every delivery across the WAL's checkpoints", "[integration][mda]") {
+  TempDir dir;
+  const std::string db = dir.file("d.db");
+  const std::string maildir = dir.file("mail");
+  generate(maildir, "maildir", 60, 21);
+  std::vector<fs::path> messages;
+  for (const auto& entry : fs::directory_iterator(maildir + "/new")) messages.push_back(entry.path());
+  std::sort(messages.begin(), messages.end());
+  REQUIRE(messages.size() == 60);
+  REQUIRE(run_dmarcq(db, "ingest", messages[0].string()).exit_code == 0);
+
+  const auto reports_seen = [](sqlite3* connection) {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(connection, "SELECT count(*) FROM reports", -1, &statement, nullptr) == SQLITE_OK);
+    const int rc = sqlite3_step(statement);
+    const long long count = rc == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : -1;
+    INFO(sqlite3_errmsg(connection));
+    sqlite3_finalize(statement);
+    REQUIRE(rc == SQLITE_ROW);
+    return count;
+  };
+  const std::string uri = "file:" + db + "?readonly_shm=1";
+  sqlite3* reader = nullptr;
+  REQUIRE(sqlite3_open_v2(uri.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) == SQLITE_OK);
+  int reads = 0;
+  for (std::size_t i = 1; i < messages.size(); ++i) {
+    REQUIRE(run_dmarcq(db, "ingest", messages[i].string()).exit_code == 0);
+    if (!dmarcq::test::wal_holds_no_frame(db + "-wal")) continue;
+    ++reads;
+    CHECK(reports_seen(reader) == static_cast<long long>(i + 1));
+  }
+  sqlite3_close(reader);
+  CHECK(reads >= 4);
+  CHECK(run_dmarcq(db, "db check").exit_code == 0);
 }
 
 TEST_CASE("8 concurrent deliveries x 200 messages with duplicates lose and double nothing",
