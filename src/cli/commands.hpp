@@ -29,15 +29,17 @@ StoreOptions store_options(const GlobalOptions& global, bool read_only);
 using Runner = std::function<int()>;
 
 // Which top-level subcommands are built in full: every one, or only the one
-// the command line names. The others get their name and description only,
-// so the help and CLI11's errors read the same. Building every option of
-// every subcommand took ~0.25 ms of each MDA delivery (one process per
-// message).
+// the command line names (the others get their name and description only).
+// main() parses again with every one built when the parse does not end in
+// the one named, so help and errors are those of the whole CLI. Building
+// every option of every subcommand took ~0.25 ms of each MDA delivery (one
+// process per message).
 class CommandSelection {
  public:
   CommandSelection() = default;  // all in full
   explicit CommandSelection(std::string named) : named_(std::move(named)) {}
 
+  bool builds_all() const { return named_.empty(); }
   bool builds(std::string_view name) const { return named_.empty() || named_ == name; }
   // Adds the subcommand to `parent`; nullptr when only its name is wanted
   // (a subcommand of a subcommand is always wanted: its parent was built).

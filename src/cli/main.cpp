@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,20 +37,29 @@ StoreOptions store_options(const GlobalOptions& global, bool read_only) {
 namespace {
 
 // The first word on the command line that is not an option of `app` (the
-// top level) or an option's value: the subcommand asked for, or "".
+// top level) or an option's value: the subcommand asked for, or "". A guess
+// (CLI11 decides): run() parses again with every subcommand built when the
+// parse did not end in the one guessed.
 std::string subcommand_named(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") return {};
     if (!arg.starts_with('-') || arg.size() == 1) return std::string(arg);
-    if (arg.find('=') != std::string_view::npos) continue;
-    const CLI::Option* option = app.get_option_no_throw(std::string(arg));
+    const std::size_t equals = arg.find('=');
+    if (equals != std::string_view::npos && equals + 1 < arg.size()) continue;  // --name=value
+    // "--name" or "--name=": CLI11 then takes the next word as the value.
+    const CLI::Option* option = app.get_option_no_throw(std::string(arg.substr(0, equals)));
     if (option && option->get_items_expected_max() > 0) ++i;  // not a flag: its value follows
   }
   return {};
 }
 
-int run(int argc, char** argv) {
+// Builds the CLI with the subcommands `all` says, parses, runs. Without
+// `all`, only the subcommand named is built: then anything but a parse that
+// ends in it (help, a usage error, another subcommand) returns nullopt, and
+// run() does it all again with every subcommand, so help and errors are
+// those of the whole CLI.
+std::optional<int> parse_and_run(int argc, char** argv, bool all) {
   CLI::App app{"dmarcq: ingest DMARC aggregate reports and see who sends mail as your domain",
                "dmarcq"};
   app.require_subcommand(1);
@@ -66,7 +76,7 @@ int run(int argc, char** argv) {
                "Create a new database 0640 instead of 0600 (failure reports hold personal data)");
 
   Runner runner;
-  const CommandSelection selection(subcommand_named(app, argc, argv));
+  const CommandSelection selection = all ? CommandSelection() : CommandSelection(subcommand_named(app, argc, argv));
   register_ingest(app, global, runner, selection);
   register_export(app, global, runner, selection);
   register_conflicts(app, global, runner, selection);
@@ -77,17 +87,21 @@ int run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (!selection.builds_all()) return std::nullopt;
+    if (dynamic_cast<const CLI::CallForHelp*>(&e) || dynamic_cast<const CLI::CallForAllHelp*>(&e) ||
+        dynamic_cast<const CLI::CallForVersion*>(&e))
+      return app.exit(e);
     std::fprintf(stderr, "dmarcq: %s\nRun `dmarcq --help` for usage.\n", e.what());
     return exit_usage;
   }
-  return runner ? runner() : exit_usage;
+  if (!runner) return selection.builds_all() ? std::optional<int>(exit_usage) : std::nullopt;
+  return runner();
+}
+
+int run(int argc, char** argv) {
+  if (const std::optional<int> code = parse_and_run(argc, argv, false)) return *code;
+  return *parse_and_run(argc, argv, true);
 }
 
 }  // namespace

@@ -337,4 +337,18 @@ TEST_CASE("the subcommand named is found past the global options and their value
   CHECK(sources_help.out.find("--failing") != std::string::npos);
   const CommandResult check = run_command(dmarcq + " --db=" + quote(dir.file("summary")) + " db check");
   CHECK(check.exit_code == 0);
+
+  // "--db= PATH": CLI11 takes the next word as the value.
+  const CommandResult spaced = run_command(dmarcq + " --db= " + quote(dir.file("summary")) + " reports --format json");
+  CHECK(spaced.exit_code == 0);
+  CHECK(spaced.out.find("google.com") != std::string::npos);
+  const CommandResult delivered =
+      run_command(dmarcq + " --db= " + quote(dir.file("other.db")) + " ingest",
+                  kSamples + "/yahoo.com!example.org!1770076800!1770163199.xml");
+  CHECK(delivered.exit_code == 0);
+  CHECK(fs::exists(dir.file("other.db")));
+  // A usage error names the problem, as with every subcommand built.
+  const CommandResult unknown_option = run_command(dmarcq + " --db " + quote(dir.file("x.db")) + " summary --bogus");
+  CHECK(unknown_option.exit_code == 64);
+  CHECK(unknown_option.err.find("--bogus") != std::string::npos);
 }
