@@ -29,8 +29,7 @@ int run_migrate(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection) {
+void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   if (!selection.builds("db")) return;
   CLI::App* db = app.get_subcommand("db");
   CLI::App* check = selection.add(

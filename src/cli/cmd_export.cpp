@@ -91,8 +91,7 @@ int run_conflicts(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_export(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection) {
+void register_export(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   auto options = std::make_shared<ExportOptions>();
   CLI::App* command = selection.add(app, "export", "Every stored report as JSON (see README)");
   if (!command) return;
@@ -108,8 +107,7 @@ void register_export(CLI::App& app, GlobalOptions& global, Runner& run,
   command->callback([&global, options, &run] { run = [&global, options] { return run_export(global, *options); }; });
 }
 
-void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection) {
+void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   CLI::App* command = selection.add(
       app, "conflicts", "Reports that reuse a stored report's key with different content");
   if (!command) return;

@@ -350,8 +350,7 @@ int run_ingest(const GlobalOptions& global, const IngestOptions& options) {
 
 }  // namespace
 
-void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection) {
+void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   auto options = std::make_shared<IngestOptions>();
   CLI::App* command = selection.add(
       app, "ingest",

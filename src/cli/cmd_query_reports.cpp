@@ -145,8 +145,7 @@ int run_rebuild_rollups(const GlobalOptions& global) {
 
 }  // namespace
 
-void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run,
-                            const CommandSelection& selection) {
+void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection) {
   if (CLI::App* command = selection.add(app, "reports", "Stored reports, newest first")) {
     auto options = std::make_shared<QueryOptions>();
     add_query_options(*command, *options, {"newest", "oldest", "messages"});

@@ -52,21 +52,16 @@ class CommandSelection {
   std::string named_;
 };
 
-void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);
-void register_export(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);
-void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);
+void register_ingest(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
+void register_export(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
+void register_conflicts(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
 // Adds `check` to the `db` subcommand (register after register_query_reports).
-void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);
-void register_failures(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);  // + show-failure
-void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);  // + reprocess
+void register_db_check(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
+// failures, show-failure
+void register_failures(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
+// rejected, reprocess
+void register_rejected(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
 // summary, sources, impersonators, timeline, reports, show, sql, db rebuild-rollups
-void register_queries(CLI::App& app, GlobalOptions& global, Runner& run,
-                     const CommandSelection& selection);
+void register_queries(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
 
 }  // namespace dmarcq::cli

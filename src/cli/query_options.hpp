@@ -60,6 +60,5 @@ std::size_t print_rows(Table& layout, const QueryOptions& options, Queries& quer
 
 namespace dmarcq::cli {
 // cmd_query_reports.cpp: reports, show, sql, db rebuild-rollups.
-void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run,
-                            const CommandSelection& selection);
+void register_query_reports(CLI::App& app, GlobalOptions& global, Runner& run, const CommandSelection& selection);
 }  // namespace dmarcq::cli
