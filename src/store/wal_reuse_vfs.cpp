@@ -2,23 +2,75 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <new>
+#include <vector>
 
 #include "sqlite_handle.hpp"
 
 namespace dmarcq::store {
 namespace {
 
+// Consecutive appends to the WAL, written with one pwrite. SQLite writes a
+// frame as two calls (its 24-byte header, then the page), so a commit of
+// 4,000 pages was 8,000 system calls, each page-cache page written in two
+// partial pieces. The frames are written at the latest when the commit
+// frame's page is (before SQLite publishes the commit in the wal-index,
+// where other connections look), and before anything reads, syncs, sizes
+// or truncates the file.
+class PendingAppends {
+ public:
+  // The unix VFS writes at most 0x1ffff bytes per call (os_unix.c,
+  // seekAndWriteFd): more would come back as SQLITE_FULL.
+  static constexpr std::size_t kCapacity = 124 * 1024;
+
+  // False when `offset` does not continue what is held or there is no room.
+  bool append(const void* data, std::size_t amount, sqlite3_int64 offset) {
+    if (!bytes_.empty() && offset != start_ + static_cast<sqlite3_int64>(bytes_.size())) return false;
+    if (bytes_.size() + amount > kCapacity) return false;
+    if (bytes_.empty()) {
+      if (bytes_.capacity() == 0) bytes_.reserve(kCapacity);
+      start_ = offset;
+    }
+    const auto* from = static_cast<const unsigned char*>(data);
+    bytes_.insert(bytes_.end(), from, from + amount);
+    return true;
+  }
+
+  int write_out(sqlite3_file* real) {
+    if (bytes_.empty()) return SQLITE_OK;
+    const int rc = real->pMethods->xWrite(real, bytes_.data(), static_cast<int>(bytes_.size()), start_);
+    // Written or not, they are not held any more: after an error SQLite
+    // rolls the transaction back, and its frames are never read.
+    bytes_.clear();
+    return rc;
+  }
+
+ private:
+  std::vector<unsigned char> bytes_;
+  sqlite3_int64 start_ = 0;
+};
+
 // A WAL file: this header, then the platform VFS's own file object.
 struct WalFile {
   sqlite3_file base;
   sqlite3_file* real;
+  PendingAppends* pending;  // constructed in place, in `pending_storage`
+  bool commit_page_next;    // the last write was a commit frame's header
+  alignas(PendingAppends) unsigned char pending_storage[sizeof(PendingAppends)];
 };
 constexpr int kWalFileHeader = static_cast<int>((sizeof(WalFile) + 7) & ~std::size_t{7});
 constexpr int kWalHeaderBytes = 32;  // SQLite's WAL header: magic, version, page size, checkpoint, salts, checksum
 
 sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
 
-sqlite3_file* real(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file)->real; }
+WalFile* wal_of(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file); }
+sqlite3_file* real(sqlite3_file* file) { return wal_of(file)->real; }
+
+// Writes what is held; every method but xWrite calls it first.
+int write_out(sqlite3_file* file) { return wal_of(file)->pending->write_out(real(file)); }
+
+constexpr int kFrameHeaderBytes = 24;  // page number, database size after a commit (else 0), salts, checksum
 
 std::uint32_t get_be32(const unsigned char* at) {
   return std::uint32_t{at[0]} << 24 | std::uint32_t{at[1]} << 16 | std::uint32_t{at[2]} << 8 | at[3];
@@ -60,6 +112,7 @@ bool invalidate_header(sqlite3_file* wal, int* rc) {
 }
 
 int wal_truncate(sqlite3_file* file, sqlite3_int64 size) {
+  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   sqlite3_file* wal = real(file);
   sqlite3_int64 current = 0;
   int rc = SQLITE_OK;
@@ -69,15 +122,35 @@ int wal_truncate(sqlite3_file* file, sqlite3_int64 size) {
   return wal->pMethods->xTruncate(wal, size);
 }
 
-int wal_close(sqlite3_file* file) { return real(file)->pMethods->xClose(real(file)); }
+int wal_close(sqlite3_file* file) {
+  WalFile* wal = wal_of(file);
+  const int written = write_out(file);
+  wal->pending->~PendingAppends();
+  const int closed = wal->real->pMethods->xClose(wal->real);
+  return written != SQLITE_OK ? written : closed;
+}
 int wal_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xRead(real(file), out, amount, offset);
 }
 int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-  return real(file)->pMethods->xWrite(real(file), data, amount, offset);
+  WalFile* wal = wal_of(file);
+  const bool commit_page = wal->commit_page_next;
+  wal->commit_page_next = amount == kFrameHeaderBytes &&
+                          std::memcmp(static_cast<const unsigned char*>(data) + 4, "\0\0\0\0", 4) != 0;
+  if (!wal->pending->append(data, static_cast<std::size_t>(amount), offset)) {
+    if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
+    if (!wal->pending->append(data, static_cast<std::size_t>(amount), offset))
+      return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
+  }
+  return commit_page ? write_out(file) : SQLITE_OK;
 }
-int wal_sync(sqlite3_file* file, int flags) { return real(file)->pMethods->xSync(real(file), flags); }
+int wal_sync(sqlite3_file* file, int flags) {
+  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
+  return real(file)->pMethods->xSync(real(file), flags);
+}
 int wal_file_size(sqlite3_file* file, sqlite3_int64* size) {
+  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xFileSize(real(file), size);
 }
 int wal_lock(sqlite3_file* file, int level) { return real(file)->pMethods->xLock(real(file), level); }
@@ -86,6 +159,7 @@ int wal_check_reserved_lock(sqlite3_file* file, int* out) {
   return real(file)->pMethods->xCheckReservedLock(real(file), out);
 }
 int wal_file_control(sqlite3_file* file, int op, void* arg) {
+  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xFileControl(real(file), op, arg);
 }
 int wal_sector_size(sqlite3_file* file) { return real(file)->pMethods->xSectorSize(real(file)); }
@@ -101,12 +175,18 @@ constexpr sqlite3_io_methods kWalMethods = {
 
 int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   if (!(flags & SQLITE_OPEN_WAL)) return platform_vfs->xOpen(platform_vfs, name, file, flags, out_flags);
-  auto* wal = reinterpret_cast<WalFile*>(file);
+  WalFile* wal = wal_of(file);
   wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
   wal->real->pMethods = nullptr;
+  wal->commit_page_next = false;
   const int rc = platform_vfs->xOpen(platform_vfs, name, wal->real, flags, out_flags);
   // SQLite closes a file whose methods are set even when the open failed.
-  wal->base.pMethods = wal->real->pMethods ? &kWalMethods : nullptr;
+  if (wal->real->pMethods) {
+    wal->pending = ::new (static_cast<void*>(wal->pending_storage)) PendingAppends();
+    wal->base.pMethods = &kWalMethods;
+  } else {
+    wal->base.pMethods = nullptr;
+  }
   return rc;
 }
 

@@ -19,6 +19,10 @@ namespace dmarcq::store {
 // wal-index is restarted by the checkpoint under the write lock as before.
 // Larger WAL files (a batch import's) are truncated, so they do not hold
 // disk space.
+//
+// It also gathers SQLite's consecutive writes to the WAL (a frame's header
+// and its page are two calls) into writes of up to 124 KiB, written out at
+// the latest with a commit frame and before any other call on the file.
 const char* wal_reuse_vfs_name();
 
 inline constexpr long long kWalReuseLimitBytes = 4LL << 20;

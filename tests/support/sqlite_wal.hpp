@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace dmarcq::test {
 
@@ -42,6 +43,43 @@ inline std::string wal_salts(const std::string& wal_path) {
   std::ifstream in(wal_path, std::ios::binary);
   in.read(header.data(), 32);
   return header.substr(16, 8);
+}
+
+// The frames SQLite's recovery accepts: each frame's salts equal the
+// header's and its checksum continues the chain from the header's; counted
+// up to the last commit frame (one whose "database size" field is not 0).
+// Frames written after it, or not written at all, do not count.
+inline std::size_t wal_committed_frames(const std::string& wal_path) {
+  if (wal_holds_no_frame(wal_path)) return 0;
+  std::ifstream in(wal_path, std::ios::binary);
+  const std::vector<unsigned char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto be = [&](std::size_t at) {
+    return std::uint32_t{bytes[at]} << 24 | std::uint32_t{bytes[at + 1]} << 16 | std::uint32_t{bytes[at + 2]} << 8 |
+           bytes[at + 3];
+  };
+  const auto le = [&](std::size_t at) {
+    return std::uint32_t{bytes[at + 3]} << 24 | std::uint32_t{bytes[at + 2]} << 16 |
+           std::uint32_t{bytes[at + 1]} << 8 | bytes[at];
+  };
+  const bool big_endian = (be(0) & 1u) != 0;
+  const std::size_t page_size = be(8);
+  std::uint32_t s1 = be(24), s2 = be(28);
+  const auto sum = [&](std::size_t from, std::size_t length) {
+    for (std::size_t at = from; at < from + length; at += 8) {
+      s1 += (big_endian ? be(at) : le(at)) + s2;
+      s2 += (big_endian ? be(at + 4) : le(at + 4)) + s1;
+    }
+  };
+  std::size_t frames = 0, committed = 0;
+  for (std::size_t at = 32; at + 24 + page_size <= bytes.size(); at += 24 + page_size) {
+    if (be(at + 8) != be(16) || be(at + 12) != be(20)) break;
+    sum(at, 8);
+    sum(at + 24, page_size);
+    if (s1 != be(at + 16) || s2 != be(at + 20)) break;
+    ++frames;
+    if (be(at + 4) != 0) committed = frames;
+  }
+  return committed;
 }
 
 }  // namespace dmarcq::test

@@ -398,6 +398,50 @@ TEST_CASE("a delivery's checkpoint empties the WAL by its header, a large WAL is
   CHECK(open_sqlite_store({options.path, true})->totals().reports == 61);
 }
 
+// wal_reuse_vfs.cpp holds a transaction's WAL appends and writes them in
+// a few calls: all of a commit must be in the file when the commit returns
+// (another process reads the file, not dmarcq's memory), and a page SQLite
+// spills to the WAL mid-transaction must read back as written.
+TEST_CASE("a commit's WAL frames are in the file when it returns, spilled pages read back", "[store]") {
+  test::TempDir dir;
+  StoreOptions options{dir.file("d.db")};
+  auto store = open_sqlite_store(options);  // the writer stays open: nothing checkpoints at close
+  const AggregateReport report = make_report("held", 1);
+  const std::string wal_path = options.path + "-wal";
+  auto count_in_other_process = [&] {
+    return test::run_command("sqlite3 " + test::quote(options.path) + " 'SELECT count(*) FROM reports'").out;
+  };
+  std::size_t frames = 0;
+  for (int i = 0; i < 5; ++i) {  // a few pages each, far below any write's size
+    store_with_raw_payload(*store, report, "small-" + std::to_string(i), 3000);
+    const std::size_t now = test::wal_committed_frames(wal_path);
+    CHECK(now > frames);
+    frames = now;
+    CHECK(count_in_other_process() == std::to_string(i + 1) + "\n");
+  }
+  {  // 40 MiB in one transaction: more than the 16 MiB page cache, so SQLite
+     // writes pages to the WAL before the commit and reads some back.
+    auto batch = store->begin_batch();
+    for (int i = 0; i < 10; ++i) {
+      AggregateReport big = report;
+      big.report_id = "big-" + std::to_string(i);
+      IncomingReport in = incoming(big, "sha-big-" + std::to_string(i));
+      const std::string raw(4u << 20, static_cast<char>('a' + i));
+      in.raw_payload = raw;
+      in.raw_payload_sha256 = "raw-big-" + std::to_string(i);
+      REQUIRE(batch->add_reports({in})[0].outcome == AddOutcome::stored);
+    }
+    batch->commit();
+  }
+  CHECK(test::wal_committed_frames(wal_path) > frames + 10'000);
+  CHECK(count_in_other_process() == "15\n");
+  const auto check = test::run_command(
+      "sqlite3 " + test::quote(options.path) +
+      " \"PRAGMA integrity_check; SELECT count(DISTINCT substr(bytes, 1, 1)), min(length(bytes)) "
+      "FROM raw_payloads WHERE sha256 LIKE 'raw-big-%'\"");
+  CHECK(check.out == "ok\n10|4194304\n");
+}
+
 TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[store]") {
   test::TempDir dir;
   StoreOptions options{dir.file("d.db")};
