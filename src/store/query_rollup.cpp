@@ -341,21 +341,21 @@ std::string base_rows_sql(std::string_view report_condition) {
 RollupWriter::RollupWriter(const Database& db, bool multi_row)
     : db_(db),
       find_reporter_(db.prepare("SELECT id FROM reporters WHERE org_name = ?1")),
-      insert_reporter_(db.prepare("INSERT INTO reporters (org_name) VALUES (?1)")),
       insert_span_(db.prepare("INSERT OR IGNORE INTO report_spans (span) VALUES (?1)")),
       find_domain_(db.prepare("SELECT id FROM rollup_domains WHERE name = ?1")),
-      insert_domain_(db.prepare("INSERT INTO rollup_domains (name) VALUES (?1)")),
       find_source_(db.prepare("SELECT id, coalesce(first_end, ?2) FROM rollup_sources WHERE source_ip = ?1")),
       // Tried before find_source_: most sources a batch misses in the cache are new.
       insert_source_(db.prepare("INSERT INTO rollup_sources (source_ip, ip, first_end) VALUES (?1, ?2, ?3) "
                                 "ON CONFLICT (source_ip) DO NOTHING")),
-      update_first_end_(db.prepare("UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1")),
       find_profile_(db.prepare(
           "SELECT id FROM rollup_profiles WHERE header_from = ?1 AND dkim_auth = ?2 AND spf_auth = ?3 "
           "AND unaligned_dkim = ?4 AND unaligned_spf = ?5")),
-      insert_profile_(db.prepare(
+      insert_reporter_(db, "INSERT INTO reporters (org_name) VALUES (?1)"),
+      insert_domain_(db, "INSERT INTO rollup_domains (name) VALUES (?1)"),
+      update_first_end_(db, "UPDATE rollup_sources SET first_end = ?2 WHERE id = ?1"),
+      insert_profile_(db,
           "INSERT INTO rollup_profiles (header_from, dkim_auth, spf_auth, unaligned_dkim, unaligned_spf) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)")),
+          "VALUES (?1, ?2, ?3, ?4, ?5)"),
       // One row per statement for an MDA delivery: one statement to prepare.
       upsert_windows_(db, std::string(kWindowInsert), 9, std::string(kWindowConflict),
                       multi_row ? kUpsertChunkRows : 1),
@@ -374,7 +374,7 @@ RollupWriter::RollupWriter(const Database& db, bool multi_row)
 RollupWriter::~RollupWriter() = default;
 
 std::int64_t RollupWriter::dictionary_id(std::unordered_map<std::string, std::int64_t>& cache,
-                                         Statement& find, Statement& insert, const std::string& key,
+                                         Statement& find, LazyStatement& insert, const std::string& key,
                                          const std::function<void(Statement&)>& bind) {
   if (const auto it = cache.find(key); it != cache.end()) return it->second;
   bind(find);
@@ -384,8 +384,8 @@ std::int64_t RollupWriter::dictionary_id(std::unordered_map<std::string, std::in
     find.reset();
   } else {
     find.reset();
-    bind(insert);
-    insert.run();
+    bind(*insert);
+    insert->run();
     id = db_.last_insert_rowid();
   }
   if (cache.size() >= kMaxCachedIds) cache.clear();
@@ -505,7 +505,7 @@ std::int64_t RollupWriter::source_id(std::string_view source_ip, std::string_vie
     }
   }
   if (end_ < cached->first_end) {  // reports imported out of order
-    update_first_end_.bind(1, cached->id).bind(2, end_).run();
+    update_first_end_->bind(1, cached->id).bind(2, end_).run();
     cached->first_end = end_;
   }
   return cached->id;

@@ -131,7 +131,7 @@ class RollupWriter {
  private:
   struct Sums;
   std::int64_t dictionary_id(std::unordered_map<std::string, std::int64_t>& cache, Statement& find,
-                             Statement& insert, const std::string& key,
+                             LazyStatement& insert, const std::string& key,
                              const std::function<void(Statement&)>& bind);
   // Also keeps rollup_sources.first_end (the earliest report end) current.
   std::int64_t source_id(std::string_view source_ip, std::string_view ip);
@@ -139,8 +139,10 @@ class RollupWriter {
   void write_combined(Sums& sums);
 
   const Database& db_;
-  Statement find_reporter_, insert_reporter_, insert_span_, find_domain_, insert_domain_,
-      find_source_, insert_source_, update_first_end_, find_profile_, insert_profile_;
+  Statement find_reporter_, insert_span_, find_domain_, find_source_, insert_source_, find_profile_;
+  // Run only for what the database does not hold yet, or for reports
+  // imported out of order: not prepared for a delivery that needs none.
+  LazyStatement insert_reporter_, insert_domain_, update_first_end_, insert_profile_;
   MultiRowInsert upsert_windows_, upsert_months_;  // chunks of 32 rows, or of 1 (multi_row off)
   LazyStatement windows_of_payload_, delete_window_;  // reprocess only
   std::unordered_map<std::string, std::int64_t> reporters_, domains_, profiles_;
