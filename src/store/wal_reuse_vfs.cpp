@@ -14,10 +14,10 @@ namespace {
 // Consecutive appends to the WAL, written with one pwrite. SQLite writes a
 // frame as two calls (its 24-byte header, then the page), so a commit of
 // 4,000 pages was 8,000 system calls, each page-cache page written in two
-// partial pieces. The frames are written at the latest when the commit
-// frame's page is (before SQLite publishes the commit in the wal-index,
-// where other connections look), and before anything reads, syncs, sizes
-// or truncates the file.
+// partial pieces. From a commit frame's header on, every write goes out at
+// once (wal_write), so the commit is in the file before SQLite publishes it
+// in the wal-index, where other connections look; and what is held goes out
+// before anything reads, syncs, sizes or truncates the file.
 class PendingAppends {
  public:
   // The unix VFS writes at most 0x1ffff bytes per call (os_unix.c,
@@ -29,7 +29,13 @@ class PendingAppends {
     if (!bytes_.empty() && offset != start_ + static_cast<sqlite3_int64>(bytes_.size())) return false;
     if (bytes_.size() + amount > kCapacity) return false;
     if (bytes_.empty()) {
-      if (bytes_.capacity() == 0) bytes_.reserve(kCapacity);
+      // Out of memory: nothing held, the caller writes through (no
+      // exception may cross SQLite's C frames).
+      try {
+        if (bytes_.capacity() == 0) bytes_.reserve(kCapacity);
+      } catch (const std::bad_alloc&) {
+        return false;
+      }
       start_ = offset;
     }
     const auto* from = static_cast<const unsigned char*>(data);
@@ -56,7 +62,7 @@ struct WalFile {
   sqlite3_file base;
   sqlite3_file* real;
   PendingAppends* pending;  // constructed in place, in `pending_storage`
-  bool commit_page_next;    // the last write was a commit frame's header
+  bool committing;          // the last frame header written was a commit frame's
   alignas(PendingAppends) unsigned char pending_storage[sizeof(PendingAppends)];
 };
 constexpr int kWalFileHeader = static_cast<int>((sizeof(WalFile) + 7) & ~std::size_t{7});
@@ -67,7 +73,7 @@ sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
 WalFile* wal_of(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file); }
 sqlite3_file* real(sqlite3_file* file) { return wal_of(file)->real; }
 
-// Writes what is held; every method but xWrite calls it first.
+// Writes what is held; xRead, xSync, xFileSize, xTruncate and xClose call it first.
 int write_out(sqlite3_file* file) { return wal_of(file)->pending->write_out(real(file)); }
 
 constexpr int kFrameHeaderBytes = 24;  // page number, database size after a commit (else 0), salts, checksum
@@ -133,17 +139,24 @@ int wal_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
   if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xRead(real(file), out, amount, offset);
 }
+// Held until a commit frame's header. Then written out at once, and so is
+// every write after it until the next frame header that is not a commit's:
+// the commit frame's page; the headers whose checksums SQLite rewrites after
+// the loop (a transaction that overwrote a frame of its own, after spilling
+// pages from a full cache), the last of them the commit frame's; and the
+// copies of the commit frame SQLite pads a commit with when it syncs to a
+// sector boundary. Each of these is the last write before SQLite publishes
+// the commit (and a crash must find the commit frame valid in the file).
 int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile* wal = wal_of(file);
-  const bool commit_page = wal->commit_page_next;
-  wal->commit_page_next = amount == kFrameHeaderBytes &&
-                          std::memcmp(static_cast<const unsigned char*>(data) + 4, "\0\0\0\0", 4) != 0;
+  if (amount == kFrameHeaderBytes)
+    wal->committing = std::memcmp(static_cast<const unsigned char*>(data) + 4, "\0\0\0\0", 4) != 0;
   if (!wal->pending->append(data, static_cast<std::size_t>(amount), offset)) {
     if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
     if (!wal->pending->append(data, static_cast<std::size_t>(amount), offset))
       return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
   }
-  return commit_page ? write_out(file) : SQLITE_OK;
+  return wal->committing ? write_out(file) : SQLITE_OK;
 }
 int wal_sync(sqlite3_file* file, int flags) {
   if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
@@ -158,8 +171,9 @@ int wal_unlock(sqlite3_file* file, int level) { return real(file)->pMethods->xUn
 int wal_check_reserved_lock(sqlite3_file* file, int* out) {
   return real(file)->pMethods->xCheckReservedLock(real(file), out);
 }
+// Not written out first: SQLite ignores what some file controls return (a
+// size hint), and none of them reads the file.
 int wal_file_control(sqlite3_file* file, int op, void* arg) {
-  if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xFileControl(real(file), op, arg);
 }
 int wal_sector_size(sqlite3_file* file) { return real(file)->pMethods->xSectorSize(real(file)); }
@@ -178,7 +192,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags
   WalFile* wal = wal_of(file);
   wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
   wal->real->pMethods = nullptr;
-  wal->commit_page_next = false;
+  wal->committing = false;
   const int rc = platform_vfs->xOpen(platform_vfs, name, wal->real, flags, out_flags);
   // SQLite closes a file whose methods are set even when the open failed.
   if (wal->real->pMethods) {
