@@ -21,6 +21,7 @@
 #include "dmarcq/input.hpp"
 #include "dmarcq/text.hpp"
 #include "exit_codes.hpp"
+#include "heap_warmup.hpp"
 
 namespace dmarcq::cli {
 
@@ -301,6 +302,7 @@ IngestSettings ingest_settings(const IngestOptions& options) {
 // One message (or bare report) on stdin, as an MTA delivers it. Exit 0 once
 // the message is stored or kept, so that the MTA never bounces a report back.
 int run_mda(const GlobalOptions& global, const IngestOptions& options) {
+  warm_up_heap();
   auto bytes = read_stdin(options.limits);
   if (!bytes) throw Failure(bytes.error());
   StoreOptions store_settings = store_options(global, false);
