@@ -21,8 +21,10 @@ namespace dmarcq::store {
 // disk space.
 //
 // It also gathers SQLite's consecutive writes to the WAL (a frame's header
-// and its page are two calls) into writes of up to 124 KiB, written out at
-// the latest with a commit frame and before any other call on the file.
+// and its page are two calls) into writes of up to 124 KiB. From a commit
+// frame's header on, every write goes out at once, so a commit is in the
+// file before SQLite publishes it; what is held goes out before a read,
+// sync, size or truncation of the file.
 const char* wal_reuse_vfs_name();
 
 inline constexpr long long kWalReuseLimitBytes = 4LL << 20;
