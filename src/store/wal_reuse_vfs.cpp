@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 #include <vector>
 
 #include "sqlite_handle.hpp"
@@ -17,7 +19,10 @@ namespace {
 // partial pieces. From a commit frame's header on, every write goes out at
 // once (wal_write), so the commit is in the file before SQLite publishes it
 // in the wal-index, where other connections look; and what is held goes out
-// before anything reads, syncs, sizes or truncates the file.
+// before anything reads, syncs, sizes or truncates the file. What is still
+// held when the connection gives up the WAL's write lock belongs to no
+// commit (frames of a transaction that rolled back): it is dropped then,
+// before another writer may write its own frames at those offsets.
 class PendingAppends {
  public:
   // The unix VFS writes at most 0x1ffff bytes per call (os_unix.c,
@@ -43,6 +48,8 @@ class PendingAppends {
     return true;
   }
 
+  void discard() { bytes_.clear(); }
+
   int write_out(sqlite3_file* real) {
     if (bytes_.empty()) return SQLITE_OK;
     const int rc = real->pMethods->xWrite(real, bytes_.data(), static_cast<int>(bytes_.size()), start_);
@@ -57,15 +64,37 @@ class PendingAppends {
   sqlite3_int64 start_ = 0;
 };
 
+struct DbFile;
+
 // A WAL file: this header, then the platform VFS's own file object.
 struct WalFile {
   sqlite3_file base;
   sqlite3_file* real;
   PendingAppends* pending;  // constructed in place, in `pending_storage`
   bool committing;          // the last frame header written was a commit frame's
+  DbFile* db;               // the same connection's database file, while both are open
   alignas(PendingAppends) unsigned char pending_storage[sizeof(PendingAppends)];
 };
-constexpr int kWalFileHeader = static_cast<int>((sizeof(WalFile) + 7) & ~std::size_t{7});
+
+// A main database file: SQLite's own, but that releasing the WAL's write
+// lock drops what its WAL file holds (see PendingAppends).
+struct DbFile {
+  sqlite3_file base;
+  sqlite3_file* real;
+  WalFile* wal;  // the same connection's WAL file, while both are open
+};
+
+constexpr std::size_t kLargerHeader = sizeof(WalFile) > sizeof(DbFile) ? sizeof(WalFile) : sizeof(DbFile);
+constexpr int kWalFileHeader = static_cast<int>((kLargerHeader + 7) & ~std::size_t{7});
+
+// Database files by the name SQLite opened them with: a WAL file finds its
+// connection's database file by sqlite3_filename_database() of its own
+// name, which is that very pointer (the pager's).
+std::mutex open_databases_mutex;
+std::unordered_map<const char*, DbFile*>& open_databases() {
+  static std::unordered_map<const char*, DbFile*> databases;
+  return databases;
+}
 constexpr int kWalHeaderBytes = 32;  // SQLite's WAL header: magic, version, page size, checkpoint, salts, checksum
 
 sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
@@ -131,6 +160,10 @@ int wal_truncate(sqlite3_file* file, sqlite3_int64 size) {
 int wal_close(sqlite3_file* file) {
   WalFile* wal = wal_of(file);
   const int written = write_out(file);
+  {
+    std::lock_guard lock(open_databases_mutex);
+    if (wal->db) wal->db->wal = nullptr;
+  }
   wal->pending->~PendingAppends();
   const int closed = wal->real->pMethods->xClose(wal->real);
   return written != SQLITE_OK ? written : closed;
@@ -187,17 +220,124 @@ constexpr sqlite3_io_methods kWalMethods = {
     wal_lock,  wal_unlock,    wal_check_reserved_lock,      wal_file_control, wal_sector_size,
     wal_device_characteristics, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
+// The database file's methods: the platform's, and xShmLock drops what the
+// connection's WAL file holds before the WAL's write lock (lock 0 of the
+// wal-index, wal.c WAL_WRITE_LOCK) is released.
+DbFile* db_of(sqlite3_file* file) { return reinterpret_cast<DbFile*>(file); }
+sqlite3_file* db_real(sqlite3_file* file) { return db_of(file)->real; }
+
+int db_close(sqlite3_file* file) {
+  DbFile* db = db_of(file);
+  {
+    std::lock_guard lock(open_databases_mutex);
+    auto& databases = open_databases();
+    for (auto it = databases.begin(); it != databases.end(); ++it) {
+      if (it->second == db) {
+        databases.erase(it);
+        break;
+      }
+    }
+    if (db->wal) db->wal->db = nullptr;
+  }
+  return db->real->pMethods->xClose(db->real);
+}
+int db_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+  return db_real(file)->pMethods->xRead(db_real(file), out, amount, offset);
+}
+int db_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+  return db_real(file)->pMethods->xWrite(db_real(file), data, amount, offset);
+}
+int db_truncate(sqlite3_file* file, sqlite3_int64 size) {
+  return db_real(file)->pMethods->xTruncate(db_real(file), size);
+}
+int db_sync(sqlite3_file* file, int flags) { return db_real(file)->pMethods->xSync(db_real(file), flags); }
+int db_file_size(sqlite3_file* file, sqlite3_int64* size) {
+  return db_real(file)->pMethods->xFileSize(db_real(file), size);
+}
+int db_lock(sqlite3_file* file, int level) { return db_real(file)->pMethods->xLock(db_real(file), level); }
+int db_unlock(sqlite3_file* file, int level) { return db_real(file)->pMethods->xUnlock(db_real(file), level); }
+int db_check_reserved_lock(sqlite3_file* file, int* out) {
+  return db_real(file)->pMethods->xCheckReservedLock(db_real(file), out);
+}
+int db_file_control(sqlite3_file* file, int op, void* arg) {
+  return db_real(file)->pMethods->xFileControl(db_real(file), op, arg);
+}
+int db_sector_size(sqlite3_file* file) { return db_real(file)->pMethods->xSectorSize(db_real(file)); }
+int db_device_characteristics(sqlite3_file* file) {
+  return db_real(file)->pMethods->xDeviceCharacteristics(db_real(file));
+}
+int db_shm_map(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
+  return db_real(file)->pMethods->xShmMap(db_real(file), region, size, extend, out);
+}
+int db_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
+  DbFile* db = db_of(file);
+  // Only this connection's thread uses its two files: no lock needed here.
+  if (offset == 0 && (flags & SQLITE_SHM_UNLOCK) && (flags & SQLITE_SHM_EXCLUSIVE) && db->wal)
+    db->wal->pending->discard();
+  return db->real->pMethods->xShmLock(db->real, offset, n, flags);
+}
+void db_shm_barrier(sqlite3_file* file) { db_real(file)->pMethods->xShmBarrier(db_real(file)); }
+int db_shm_unmap(sqlite3_file* file, int delete_flag) {
+  return db_real(file)->pMethods->xShmUnmap(db_real(file), delete_flag);
+}
+int db_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+  return db_real(file)->pMethods->xFetch(db_real(file), offset, amount, out);
+}
+int db_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* at) {
+  return db_real(file)->pMethods->xUnfetch(db_real(file), offset, at);
+}
+
+// The platform's database files have version 3 methods (shared memory,
+// memory mapping); a lower version gets the same functions, which SQLite
+// then does not call.
+const sqlite3_io_methods* database_methods(int version) {
+  static const sqlite3_io_methods methods[3] = {
+      {1, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
+       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, nullptr, nullptr,
+       nullptr, nullptr, nullptr, nullptr},
+      {2, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
+       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, db_shm_map,
+       db_shm_lock, db_shm_barrier, db_shm_unmap, nullptr, nullptr},
+      {3, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
+       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, db_shm_map,
+       db_shm_lock, db_shm_barrier, db_shm_unmap, db_fetch, db_unfetch}};
+  return &methods[version >= 3 ? 2 : version == 2 ? 1 : 0];
+}
+
+int open_database(sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  auto* db = reinterpret_cast<DbFile*>(file);
+  db->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
+  db->real->pMethods = nullptr;
+  db->wal = nullptr;
+  const int rc = platform_vfs->xOpen(platform_vfs, name, db->real, flags, out_flags);
+  // SQLite closes a file whose methods are set even when the open failed.
+  db->base.pMethods = db->real->pMethods ? database_methods(db->real->pMethods->iVersion) : nullptr;
+  if (db->base.pMethods && name) {
+    std::lock_guard lock(open_databases_mutex);
+    open_databases()[name] = db;
+  }
+  return rc;
+}
+
 int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  if (flags & SQLITE_OPEN_MAIN_DB) return open_database(name, file, flags, out_flags);
   if (!(flags & SQLITE_OPEN_WAL)) return platform_vfs->xOpen(platform_vfs, name, file, flags, out_flags);
   WalFile* wal = wal_of(file);
   wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
   wal->real->pMethods = nullptr;
   wal->committing = false;
+  wal->db = nullptr;
   const int rc = platform_vfs->xOpen(platform_vfs, name, wal->real, flags, out_flags);
   // SQLite closes a file whose methods are set even when the open failed.
   if (wal->real->pMethods) {
     wal->pending = ::new (static_cast<void*>(wal->pending_storage)) PendingAppends();
     wal->base.pMethods = &kWalMethods;
+    std::lock_guard lock(open_databases_mutex);
+    const auto found = open_databases().find(sqlite3_filename_database(name));
+    if (found != open_databases().end()) {
+      wal->db = found->second;
+      found->second->wal = wal;
+    }
   } else {
     wal->base.pMethods = nullptr;
   }

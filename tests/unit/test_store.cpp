@@ -489,6 +489,53 @@ TEST_CASE("a transaction that spilled and rewrote its frames is in the WAL file 
   CHECK(recovered.out == "ok\n3000\n");
 }
 
+// A transaction that spilled frames and then rolled back leaves nothing of
+// them to be written later: once it releases the write lock, another
+// connection (an MDA delivery's) writes its own frames at those offsets.
+// (With 0011b3e's VFS, the first connection's close wrote its last held
+// frames over the second one's commit, and integrity_check failed.)
+TEST_CASE("a rolled-back transaction's frames are never written over the next writer's", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.file("w.db");
+  auto open = [&] {
+    sqlite3* opened = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                   store::wal_reuse_vfs_name());
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(opened, &sqlite3_close);
+    REQUIRE(rc == SQLITE_OK);
+    return db;
+  };
+  auto exec = [](sqlite3* db, const char* sql) {
+    char* message = nullptr;
+    const int status = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    INFO((message ? message : ""));
+    sqlite3_free(message);
+    REQUIRE(status == SQLITE_OK);
+  };
+  auto wal_bytes = [&] {
+    std::ifstream in(path + "-wal", std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  auto first = open();
+  exec(first.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
+                    "PRAGMA cache_size = 8; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL); "
+                    "PRAGMA wal_checkpoint(TRUNCATE)");  // the WAL empty: the rollback reads nothing from it
+  // Spilled from the 8-page cache as it goes, then rolled back.
+  exec(first.get(), "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700) "
+                    "INSERT INTO t SELECT NULL, randomblob(900) FROM n; ROLLBACK");
+  auto other = open();
+  exec(other.get(), "PRAGMA wal_autocheckpoint = 0; BEGIN; "
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+                    "INSERT INTO t SELECT i, zeroblob(900) FROM n; COMMIT");
+  const std::string committed = wal_bytes();
+  first.reset();  // closing (with `other` open: no checkpoint) writes nothing
+  CHECK(wal_bytes() == committed);
+  other.reset();
+  const auto check = test::run_command("sqlite3 " + test::quote(path) +
+                                       " 'PRAGMA integrity_check; SELECT count(*), sum(v = zeroblob(900)) FROM t'");
+  CHECK(check.out == "ok\n1500|1500\n");
+}
+
 TEST_CASE("MDA deliveries leave the WAL to the next one, and keep it short", "[store]") {
   test::TempDir dir;
   StoreOptions options{dir.file("d.db")};
