@@ -72,6 +72,7 @@ struct WalFile {
   sqlite3_file* real;
   PendingAppends* pending;  // constructed in place, in `pending_storage`
   bool committing;          // the last frame header written was a commit frame's
+  bool gathers;             // paired with its database file (else every write goes straight out)
   DbFile* db;               // the same connection's database file, while both are open
   alignas(PendingAppends) unsigned char pending_storage[sizeof(PendingAppends)];
 };
@@ -103,7 +104,13 @@ WalFile* wal_of(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file); }
 sqlite3_file* real(sqlite3_file* file) { return wal_of(file)->real; }
 
 // Writes what is held; xRead, xSync, xFileSize, xTruncate and xClose call it first.
-int write_out(sqlite3_file* file) { return wal_of(file)->pending->write_out(real(file)); }
+// An I/O error, whatever the platform said (SQLITE_FULL for a short
+// write): bytes of earlier statements may be lost with it, and SQLite rolls
+// back the whole transaction on an I/O error, but only the statement on
+// SQLITE_FULL when the statement has a journal of its own.
+int write_out(sqlite3_file* file) {
+  return wal_of(file)->pending->write_out(real(file)) == SQLITE_OK ? SQLITE_OK : SQLITE_IOERR_WRITE;
+}
 
 constexpr int kFrameHeaderBytes = 24;  // page number, database size after a commit (else 0), salts, checksum
 
@@ -178,10 +185,13 @@ int wal_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 // the loop (a transaction that overwrote a frame of its own, after spilling
 // pages from a full cache), the last of them the commit frame's; and the
 // copies of the commit frame SQLite pads a commit with when it syncs to a
-// sector boundary. Each of these is the last write before SQLite publishes
-// the commit (and a crash must find the commit frame valid in the file).
+// sector boundary (only without powersafe overwrite, which the unix VFS
+// reports unless a URI says psow=0: dmarcq opens none). Each of these is
+// the last write before SQLite publishes the commit (and a crash must find
+// the commit frame valid in the file).
 int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile* wal = wal_of(file);
+  if (!wal->gathers) return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
   if (amount == kFrameHeaderBytes)
     wal->committing = std::memcmp(static_cast<const unsigned char*>(data) + 4, "\0\0\0\0", 4) != 0;
   if (!wal->pending->append(data, static_cast<std::size_t>(amount), offset)) {
@@ -255,7 +265,13 @@ int db_file_size(sqlite3_file* file, sqlite3_int64* size) {
   return db_real(file)->pMethods->xFileSize(db_real(file), size);
 }
 int db_lock(sqlite3_file* file, int level) { return db_real(file)->pMethods->xLock(db_real(file), level); }
-int db_unlock(sqlite3_file* file, int level) { return db_real(file)->pMethods->xUnlock(db_real(file), level); }
+// Leaving exclusive locking mode (where SQLite takes no wal-index locks)
+// releases the file lock that kept other writers out: held bytes go too.
+int db_unlock(sqlite3_file* file, int level) {
+  DbFile* db = db_of(file);
+  if (level <= SQLITE_LOCK_SHARED && db->wal) db->wal->pending->discard();
+  return db->real->pMethods->xUnlock(db->real, level);
+}
 int db_check_reserved_lock(sqlite3_file* file, int* out) {
   return db_real(file)->pMethods->xCheckReservedLock(db_real(file), out);
 }
@@ -314,7 +330,11 @@ int open_database(sqlite3_filename name, sqlite3_file* file, int flags, int* out
   db->base.pMethods = db->real->pMethods ? database_methods(db->real->pMethods->iVersion) : nullptr;
   if (db->base.pMethods && name) {
     std::lock_guard lock(open_databases_mutex);
-    open_databases()[name] = db;
+    try {
+      open_databases()[name] = db;
+    } catch (const std::bad_alloc&) {
+      // Unpaired, its WAL file writes everything straight out.
+    }
   }
   return rc;
 }
@@ -326,6 +346,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags
   wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
   wal->real->pMethods = nullptr;
   wal->committing = false;
+  wal->gathers = false;
   wal->db = nullptr;
   const int rc = platform_vfs->xOpen(platform_vfs, name, wal->real, flags, out_flags);
   // SQLite closes a file whose methods are set even when the open failed.
@@ -336,6 +357,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags
     const auto found = open_databases().find(sqlite3_filename_database(name));
     if (found != open_databases().end()) {
       wal->db = found->second;
+      wal->gathers = true;
       found->second->wal = wal;
     }
   } else {

@@ -24,7 +24,10 @@ namespace dmarcq::store {
 // and its page are two calls) into writes of up to 124 KiB. From a commit
 // frame's header on, every write goes out at once, so a commit is in the
 // file before SQLite publishes it; what is held goes out before a read,
-// sync, size or truncation of the file.
+// sync, size or truncation of the file, and is dropped when the connection
+// releases the WAL's write lock (then it belongs to no commit). For that
+// the VFS also wraps database files, whose every other method is the
+// platform's.
 const char* wal_reuse_vfs_name();
 
 inline constexpr long long kWalReuseLimitBytes = 4LL << 20;
