@@ -86,7 +86,7 @@ struct DbFile {
 };
 
 constexpr std::size_t kLargerHeader = sizeof(WalFile) > sizeof(DbFile) ? sizeof(WalFile) : sizeof(DbFile);
-constexpr int kWalFileHeader = static_cast<int>((kLargerHeader + 7) & ~std::size_t{7});
+constexpr int kWrapperHeader = static_cast<int>((kLargerHeader + 7) & ~std::size_t{7});
 
 // Database files by the name SQLite opened them with: a WAL file finds its
 // connection's database file by sqlite3_filename_database() of its own
@@ -103,11 +103,11 @@ sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
 WalFile* wal_of(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file); }
 sqlite3_file* real(sqlite3_file* file) { return wal_of(file)->real; }
 
-// Writes what is held; xRead, xSync, xFileSize, xTruncate and xClose call it first.
-// An I/O error, whatever the platform said (SQLITE_FULL for a short
-// write): bytes of earlier statements may be lost with it, and SQLite rolls
-// back the whole transaction on an I/O error, but only the statement on
-// SQLITE_FULL when the statement has a journal of its own.
+// Writes what is held; xRead, xSync, xFileSize, xTruncate and xClose call it
+// first. A failure is reported as an I/O error, whatever the platform said
+// (SQLITE_FULL for a short write): bytes of earlier statements may be lost
+// with it, and SQLite rolls back the whole transaction on an I/O error, but
+// only the statement on SQLITE_FULL when the statement has a journal.
 int write_out(sqlite3_file* file) {
   return wal_of(file)->pending->write_out(real(file)) == SQLITE_OK ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
@@ -322,7 +322,7 @@ const sqlite3_io_methods* database_methods(int version) {
 
 int open_database(sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   auto* db = reinterpret_cast<DbFile*>(file);
-  db->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
+  db->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWrapperHeader);
   db->real->pMethods = nullptr;
   db->wal = nullptr;
   const int rc = platform_vfs->xOpen(platform_vfs, name, db->real, flags, out_flags);
@@ -343,7 +343,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags
   if (flags & SQLITE_OPEN_MAIN_DB) return open_database(name, file, flags, out_flags);
   if (!(flags & SQLITE_OPEN_WAL)) return platform_vfs->xOpen(platform_vfs, name, file, flags, out_flags);
   WalFile* wal = wal_of(file);
-  wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWalFileHeader);
+  wal->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kWrapperHeader);
   wal->real->pMethods = nullptr;
   wal->committing = false;
   wal->gathers = false;
@@ -396,7 +396,7 @@ sqlite3_vfs* register_vfs() {
     throw_sqlite(nullptr, SQLITE_ERROR, "SQLite's default VFS");
   static sqlite3_vfs vfs = {
       2,
-      kWalFileHeader + platform_vfs->szOsFile,
+      kWrapperHeader + platform_vfs->szOsFile,
       platform_vfs->mxPathname,
       nullptr,
       "dmarcq-wal-reuse",
