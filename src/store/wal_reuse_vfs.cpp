@@ -66,10 +66,15 @@ class PendingAppends {
 
 struct DbFile;
 
-// A WAL file: this header, then the platform VFS's own file object.
-struct WalFile {
+// What both wrappers start with: SQLite's file object, then the platform
+// VFS's own, which follows the wrapper in the same allocation.
+struct Wrapper {
   sqlite3_file base;
   sqlite3_file* real;
+};
+
+// A WAL file.
+struct WalFile : Wrapper {
   PendingAppends* pending;  // constructed in place, in `pending_storage`
   bool committing;          // the last frame header written was a commit frame's
   bool gathers;             // paired with its database file (else every write goes straight out)
@@ -79,9 +84,7 @@ struct WalFile {
 
 // A main database file: SQLite's own, but that releasing the WAL's write
 // lock drops what its WAL file holds (see PendingAppends).
-struct DbFile {
-  sqlite3_file base;
-  sqlite3_file* real;
+struct DbFile : Wrapper {
   WalFile* wal;  // the same connection's WAL file, while both are open
 };
 
@@ -101,7 +104,20 @@ constexpr int kWalHeaderBytes = 32;  // SQLite's WAL header: magic, version, pag
 sqlite3_vfs* platform_vfs = nullptr;  // set once, before registration
 
 WalFile* wal_of(sqlite3_file* file) { return reinterpret_cast<WalFile*>(file); }
-sqlite3_file* real(sqlite3_file* file) { return wal_of(file)->real; }
+sqlite3_file* real(sqlite3_file* file) { return reinterpret_cast<Wrapper*>(file)->real; }
+
+// The methods both wrappers pass through as they are.
+int forward_lock(sqlite3_file* file, int level) { return real(file)->pMethods->xLock(real(file), level); }
+int forward_check_reserved_lock(sqlite3_file* file, int* out) {
+  return real(file)->pMethods->xCheckReservedLock(real(file), out);
+}
+int forward_file_control(sqlite3_file* file, int op, void* arg) {
+  return real(file)->pMethods->xFileControl(real(file), op, arg);
+}
+int forward_sector_size(sqlite3_file* file) { return real(file)->pMethods->xSectorSize(real(file)); }
+int forward_device_characteristics(sqlite3_file* file) {
+  return real(file)->pMethods->xDeviceCharacteristics(real(file));
+}
 
 // Writes what is held; xRead, xSync, xFileSize, xTruncate and xClose call it
 // first. A failure is reported as an I/O error, whatever the platform said
@@ -209,32 +225,36 @@ int wal_file_size(sqlite3_file* file, sqlite3_int64* size) {
   if (const int rc = write_out(file); rc != SQLITE_OK) return rc;
   return real(file)->pMethods->xFileSize(real(file), size);
 }
-int wal_lock(sqlite3_file* file, int level) { return real(file)->pMethods->xLock(real(file), level); }
 int wal_unlock(sqlite3_file* file, int level) { return real(file)->pMethods->xUnlock(real(file), level); }
-int wal_check_reserved_lock(sqlite3_file* file, int* out) {
-  return real(file)->pMethods->xCheckReservedLock(real(file), out);
-}
-// Not written out first: SQLite ignores what some file controls return (a
-// size hint), and none of them reads the file.
-int wal_file_control(sqlite3_file* file, int op, void* arg) {
-  return real(file)->pMethods->xFileControl(real(file), op, arg);
-}
-int wal_sector_size(sqlite3_file* file) { return real(file)->pMethods->xSectorSize(real(file)); }
-int wal_device_characteristics(sqlite3_file* file) {
-  return real(file)->pMethods->xDeviceCharacteristics(real(file));
-}
 
 // Version 1: SQLite uses no shared memory or memory mapping on a WAL file.
 constexpr sqlite3_io_methods kWalMethods = {
-    1,         wal_close,     wal_read,        wal_write,   wal_truncate, wal_sync,         wal_file_size,
-    wal_lock,  wal_unlock,    wal_check_reserved_lock,      wal_file_control, wal_sector_size,
-    wal_device_characteristics, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    1,
+    wal_close,
+    wal_read,
+    wal_write,
+    wal_truncate,
+    wal_sync,
+    wal_file_size,
+    forward_lock,
+    wal_unlock,
+    forward_check_reserved_lock,
+    // Not written out first: SQLite ignores what some file controls return
+    // (a size hint), and none of them reads the file.
+    forward_file_control,
+    forward_sector_size,
+    forward_device_characteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr};
 
 // The database file's methods: the platform's, and xShmLock drops what the
 // connection's WAL file holds before the WAL's write lock (lock 0 of the
 // wal-index, wal.c WAL_WRITE_LOCK) is released.
 DbFile* db_of(sqlite3_file* file) { return reinterpret_cast<DbFile*>(file); }
-sqlite3_file* db_real(sqlite3_file* file) { return db_of(file)->real; }
 
 int db_close(sqlite3_file* file) {
   DbFile* db = db_of(file);
@@ -252,19 +272,18 @@ int db_close(sqlite3_file* file) {
   return db->real->pMethods->xClose(db->real);
 }
 int db_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
-  return db_real(file)->pMethods->xRead(db_real(file), out, amount, offset);
+  return real(file)->pMethods->xRead(real(file), out, amount, offset);
 }
 int db_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-  return db_real(file)->pMethods->xWrite(db_real(file), data, amount, offset);
+  return real(file)->pMethods->xWrite(real(file), data, amount, offset);
 }
 int db_truncate(sqlite3_file* file, sqlite3_int64 size) {
-  return db_real(file)->pMethods->xTruncate(db_real(file), size);
+  return real(file)->pMethods->xTruncate(real(file), size);
 }
-int db_sync(sqlite3_file* file, int flags) { return db_real(file)->pMethods->xSync(db_real(file), flags); }
+int db_sync(sqlite3_file* file, int flags) { return real(file)->pMethods->xSync(real(file), flags); }
 int db_file_size(sqlite3_file* file, sqlite3_int64* size) {
-  return db_real(file)->pMethods->xFileSize(db_real(file), size);
+  return real(file)->pMethods->xFileSize(real(file), size);
 }
-int db_lock(sqlite3_file* file, int level) { return db_real(file)->pMethods->xLock(db_real(file), level); }
 // Leaving exclusive locking mode (where SQLite takes no wal-index locks)
 // releases the file lock that kept other writers out: held bytes go too.
 int db_unlock(sqlite3_file* file, int level) {
@@ -272,18 +291,8 @@ int db_unlock(sqlite3_file* file, int level) {
   if (level <= SQLITE_LOCK_SHARED && db->wal) db->wal->pending->discard();
   return db->real->pMethods->xUnlock(db->real, level);
 }
-int db_check_reserved_lock(sqlite3_file* file, int* out) {
-  return db_real(file)->pMethods->xCheckReservedLock(db_real(file), out);
-}
-int db_file_control(sqlite3_file* file, int op, void* arg) {
-  return db_real(file)->pMethods->xFileControl(db_real(file), op, arg);
-}
-int db_sector_size(sqlite3_file* file) { return db_real(file)->pMethods->xSectorSize(db_real(file)); }
-int db_device_characteristics(sqlite3_file* file) {
-  return db_real(file)->pMethods->xDeviceCharacteristics(db_real(file));
-}
 int db_shm_map(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
-  return db_real(file)->pMethods->xShmMap(db_real(file), region, size, extend, out);
+  return real(file)->pMethods->xShmMap(real(file), region, size, extend, out);
 }
 int db_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
   DbFile* db = db_of(file);
@@ -292,15 +301,15 @@ int db_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
     db->wal->pending->discard();
   return db->real->pMethods->xShmLock(db->real, offset, n, flags);
 }
-void db_shm_barrier(sqlite3_file* file) { db_real(file)->pMethods->xShmBarrier(db_real(file)); }
+void db_shm_barrier(sqlite3_file* file) { real(file)->pMethods->xShmBarrier(real(file)); }
 int db_shm_unmap(sqlite3_file* file, int delete_flag) {
-  return db_real(file)->pMethods->xShmUnmap(db_real(file), delete_flag);
+  return real(file)->pMethods->xShmUnmap(real(file), delete_flag);
 }
 int db_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
-  return db_real(file)->pMethods->xFetch(db_real(file), offset, amount, out);
+  return real(file)->pMethods->xFetch(real(file), offset, amount, out);
 }
 int db_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* at) {
-  return db_real(file)->pMethods->xUnfetch(db_real(file), offset, at);
+  return real(file)->pMethods->xUnfetch(real(file), offset, at);
 }
 
 // The platform's database files have version 3 methods (shared memory,
@@ -308,15 +317,15 @@ int db_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* at) {
 // then does not call.
 const sqlite3_io_methods* database_methods(int version) {
   static const sqlite3_io_methods methods[3] = {
-      {1, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
-       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, nullptr, nullptr,
-       nullptr, nullptr, nullptr, nullptr},
-      {2, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
-       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, db_shm_map,
-       db_shm_lock, db_shm_barrier, db_shm_unmap, nullptr, nullptr},
-      {3, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, db_lock, db_unlock,
-       db_check_reserved_lock, db_file_control, db_sector_size, db_device_characteristics, db_shm_map,
-       db_shm_lock, db_shm_barrier, db_shm_unmap, db_fetch, db_unfetch}};
+      {1, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, forward_lock, db_unlock,
+       forward_check_reserved_lock, forward_file_control, forward_sector_size, forward_device_characteristics,
+       nullptr, nullptr, nullptr, nullptr, nullptr, nullptr},
+      {2, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, forward_lock, db_unlock,
+       forward_check_reserved_lock, forward_file_control, forward_sector_size, forward_device_characteristics,
+       db_shm_map, db_shm_lock, db_shm_barrier, db_shm_unmap, nullptr, nullptr},
+      {3, db_close, db_read, db_write, db_truncate, db_sync, db_file_size, forward_lock, db_unlock,
+       forward_check_reserved_lock, forward_file_control, forward_sector_size, forward_device_characteristics,
+       db_shm_map, db_shm_lock, db_shm_barrier, db_shm_unmap, db_fetch, db_unfetch}};
   return &methods[version >= 3 ? 2 : version == 2 ? 1 : 0];
 }
 
